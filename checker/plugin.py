@@ -1,0 +1,178 @@
+"""The kata's pytest plugin, active for every pytest run in this repository.
+
+It gives each test:
+- its own fresh MLflow store (tracking and registry) in a temp folder, which is
+  also the working directory, so nothing lands in the repository;
+- an offline environment: a fake OpenAI key, real keys removed, telemetry and
+  async trace logging off, and a guard that fails any non-loopback connection;
+- a clean slate afterwards: no active run, experiment or model, no autolog
+  patches, a reset tracer;
+- the ``exercise`` fixture: the learner's module, or the reference solution
+  with ``--solutions``.
+"""
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from checker import isolation, loader, netguard
+from checker import report as kata_report
+from checker.paths import STATE
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("kata")
+    group.addoption(
+        "--solutions",
+        action="store_true",
+        help="run the exercise tests against solutions/ instead of your files",
+    )
+    group.addoption(
+        "--keep-store",
+        action="store_true",
+        help="keep each test's MLflow store under .kata/stores/ for `kata ui`",
+    )
+    group.addoption("--kata-report", metavar="PATH", help="write JSON lines for `kata`")
+
+
+def pytest_configure(config):
+    isolation.apply_test_env()
+    netguard.install()
+    path = config.getoption("kata_report")
+    # Under pytest-xdist only the controller writes; workers send it their reports.
+    if path and not hasattr(config, "workerinput"):
+        _REPORT["writer"] = kata_report.ReportWriter(Path(path))
+
+
+def pytest_unconfigure(config):
+    netguard.uninstall()
+
+
+def pytest_report_header(config):
+    if config.getoption("solutions"):
+        return "kata: checking the reference solutions in solutions/"
+    return None
+
+
+# --- the store and the clean slate -------------------------------------------
+
+
+@dataclass
+class Store:
+    """The MLflow store of one test."""
+
+    uri: str
+    folder: Path
+
+    def client(self):
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+
+
+def _kept_store_folder(nodeid: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.replace("exercises/", "")).strip("_")
+    folder = STATE / "stores" / slug
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def mlflow_store(request, tmp_path, monkeypatch) -> Store:
+    """A fresh MLflow store for this test, set as tracking and registry URI."""
+    from checker.store import new_store
+
+    folder = tmp_path
+    if request.config.getoption("keep_store"):
+        folder = _kept_store_folder(request.node.nodeid)
+    uri = new_store(folder)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
+    for name in isolation.REMOVED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    isolation.reset_mlflow_state()
+    yield Store(uri=uri, folder=folder)
+    isolation.reset_mlflow_state()
+
+
+# --- the exercise under test -------------------------------------------------
+
+
+@pytest.fixture
+def exercise(request):
+    """The module under test: your exercise file, or its reference solution."""
+    solutions = request.config.getoption("solutions")
+    return loader.load(loader.target_file(request.path, solutions))
+
+
+# --- the JSON report ---------------------------------------------------------
+
+
+_REPORT: dict = {"writer": None}  # set by --kata-report; most hooks get no config
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    writer = _REPORT["writer"]
+    if writer:
+        writer.write(event="start", nodeid=item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    exc = call.excinfo.value if call.excinfo else None
+    exercise_file = None
+    if item.path.name.startswith("test_ex"):
+        exercise_file = loader.target_file(item.path, item.config.getoption("solutions"))
+    rep.user_properties.append(
+        (
+            "kata",
+            {
+                "not_implemented": kata_report.is_not_implemented(exc),
+                "exception": type(exc).__name__ if exc else None,
+                "where": kata_report.learner_frame(call.excinfo, exercise_file),
+            },
+        )
+    )
+    return rep
+
+
+def pytest_runtest_logreport(report):
+    writer = _REPORT["writer"]
+    if writer is None:
+        return
+    details = dict(report.user_properties).get("kata", {})
+    writer.write(
+        event="result",
+        nodeid=report.nodeid,
+        when=report.when,
+        outcome=report.outcome,
+        duration=round(report.duration, 3),
+        message=kata_report.crash_message(report),
+        **details,
+    )
+
+
+def pytest_collectreport(report):
+    writer = _REPORT["writer"]
+    if writer is not None and report.failed:
+        writer.write(
+            event="collect_error",
+            nodeid=report.nodeid,
+            message=str(report.longrepr).strip()[-2000:],
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    writer = _REPORT["writer"]
+    if writer:
+        writer.write(event="finish", exitstatus=int(exitstatus))
+        writer.close()
+        _REPORT["writer"] = None

@@ -1,0 +1,59 @@
+"""Fresh, cheap MLflow stores for tests.
+
+Migrating a new SQLite database to MLflow's schema takes 1-2 s. We do it once
+per MLflow version into a template file under ``.kata/cache/`` and give every
+test a copy of it, which costs a few milliseconds.
+"""
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from checker.paths import STATE
+
+
+def template_db() -> Path:
+    """Return the migrated template database, building it on first use."""
+    import mlflow
+
+    cache = STATE / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    template = cache / f"template-mlflow-{mlflow.__version__}.db"
+    if not template.exists():
+        _build_template(template)
+    return template
+
+
+def _build_template(target: Path) -> None:
+    from mlflow.store.model_registry.sqlalchemy_store import (
+        SqlAlchemyStore as RegistryStore,
+    )
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingStore
+
+    # Build beside the target, then rename: parallel test workers never see
+    # a half-migrated file.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".db.tmp")
+    os.close(fd)
+    os.unlink(tmp)
+    uri = f"sqlite:///{tmp}"
+    tracking = TrackingStore(uri, str(target.parent / "unused-artifacts"))
+    RegistryStore(uri)
+    tracking.engine.dispose()
+    os.replace(tmp, target)
+
+
+def new_store(folder: Path) -> str:
+    """Copy the template into ``folder`` and return its ``sqlite:///`` URI.
+
+    The default experiment's artifacts go to ``folder/mlruns/0``.
+    """
+    db = folder / "mlflow.db"
+    shutil.copyfile(template_db(), db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            ((folder / "mlruns" / "0").as_uri(),),
+        )
+    return f"sqlite:///{db}"

@@ -1,0 +1,3 @@
+"""Every pytest run in this repository uses the kata's plugin (checker/plugin.py)."""
+
+pytest_plugins = ["checker.plugin"]
