@@ -34,9 +34,8 @@ def search_traces(experiment_id: str | None = None, **kwargs) -> list[Trace]:
 def only_trace(experiment_id: str | None = None) -> Trace:
     """The single trace that was logged; fails if there are none or several."""
     traces = search_traces(experiment_id)
-    assert len(traces) == 1, (
-        f"expected exactly one trace, found {len(traces)}"
-        + (": " + ", ".join(describe_trace(t) for t in traces) if traces else ".")
+    assert len(traces) == 1, f"expected exactly one trace, found {len(traces)}" + (
+        ": " + ", ".join(describe_trace(t) for t in traces) if traces else "."
     )
     return traces[0]
 

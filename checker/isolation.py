@@ -7,6 +7,7 @@ Only modules that are already imported are touched: resetting must never
 import a heavy library.
 """
 
+import contextlib
 import logging
 import os
 import sys
@@ -75,10 +76,8 @@ def reset_mlflow_state() -> None:
     import mlflow
     from mlflow.tracking import _model_registry, _tracking_service, fluent
 
-    try:
+    with contextlib.suppress(Exception):  # nothing was queued
         mlflow.flush_trace_async_logging()
-    except Exception:  # noqa: BLE001 - nothing was queued
-        pass
     while mlflow.active_run() is not None:
         mlflow.end_run()
     fluent_logger = logging.getLogger("mlflow.tracking.fluent")

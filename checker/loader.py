@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.paths import SOLUTIONS
+from checker.paths import EXERCISES, SOLUTIONS
 
 
 def target_file(test_file: Path, solutions: bool) -> Path:
@@ -24,7 +24,13 @@ def target_file(test_file: Path, solutions: bool) -> Path:
 
 
 def module_name(path: Path) -> str:
-    kind = "solution" if path.is_relative_to(SOLUTIONS) else "exercise"
+    """A unique, importable name, so a stub and its solution never collide."""
+    if path.is_relative_to(SOLUTIONS):
+        kind = "solution"
+    elif path.is_relative_to(EXERCISES):
+        kind = "exercise"
+    else:
+        kind = "other"
     return f"kata_{kind}_{path.parent.name}_{path.stem}"
 
 

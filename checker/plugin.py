@@ -11,7 +11,6 @@ It gives each test:
   with ``--solutions``.
 """
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -35,6 +34,11 @@ def pytest_addoption(parser):
         "--keep-store",
         action="store_true",
         help="keep each test's MLflow store under .kata/stores/ for `kata ui`",
+    )
+    group.addoption(
+        "--exercise-file",
+        metavar="PATH",
+        help="check this file instead (e.g. a deliberately wrong solution); one test file only",
     )
     group.addoption("--kata-report", metavar="PATH", help="write JSON lines for `kata`")
 
@@ -107,8 +111,14 @@ def mlflow_store(request, tmp_path, monkeypatch) -> Store:
 @pytest.fixture
 def exercise(request):
     """The module under test: your exercise file, or its reference solution."""
-    solutions = request.config.getoption("solutions")
-    return loader.load(loader.target_file(request.path, solutions))
+    return loader.load(_target(request.config, request.path))
+
+
+def _target(config, test_file: Path) -> Path:
+    override = config.getoption("exercise_file")
+    if override:
+        return Path(override).resolve()
+    return loader.target_file(test_file, config.getoption("solutions"))
 
 
 # --- the JSON report ---------------------------------------------------------
@@ -130,7 +140,7 @@ def pytest_runtest_makereport(item, call):
     exc = call.excinfo.value if call.excinfo else None
     exercise_file = None
     if item.path.name.startswith("test_ex"):
-        exercise_file = loader.target_file(item.path, item.config.getoption("solutions"))
+        exercise_file = _target(item.config, item.path)
     rep.user_properties.append(
         (
             "kata",

@@ -20,9 +20,7 @@ def exception_chain(exc: BaseException):
 
 
 def is_not_implemented(exc: BaseException | None) -> bool:
-    return exc is not None and any(
-        isinstance(e, NotImplementedError) for e in exception_chain(exc)
-    )
+    return exc is not None and any(isinstance(e, NotImplementedError) for e in exception_chain(exc))
 
 
 def crash_message(report) -> str:
