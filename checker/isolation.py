@@ -31,6 +31,12 @@ TEST_ENV = {
     "TOKENIZERS_PARALLELISM": "false",
     "LANGCHAIN_TRACING_V2": "false",
     "LANGSMITH_TRACING": "false",
+    # Spans with token usage and a model name make MLflow fetch a price list
+    # from github.com to compute costs; an empty catalog URI keeps it offline.
+    "MLFLOW_MODEL_CATALOG_URI": "",
+    # The fake LLM servers listen on loopback: never send them to a proxy.
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
 }
 
 # Real credentials and endpoints that must not reach a test.
@@ -78,8 +84,7 @@ def reset_mlflow_state() -> None:
 
     with contextlib.suppress(Exception):  # nothing was queued
         mlflow.flush_trace_async_logging()
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
+    _end_active_runs()
     fluent_logger = logging.getLogger("mlflow.tracking.fluent")
     level = fluent_logger.level
     fluent_logger.setLevel(logging.WARNING)  # "Active model is cleared" is noise here
@@ -96,6 +101,17 @@ def reset_mlflow_state() -> None:
     from mlflow.tracing.trace_manager import InMemoryTraceManager
 
     InMemoryTraceManager.reset()
+
+
+def _end_active_runs() -> None:
+    import mlflow
+    from mlflow.tracking import fluent
+
+    while mlflow.active_run() is not None:
+        try:
+            mlflow.end_run()
+        except Exception:  # noqa: BLE001 - e.g. the run's store is gone or was switched
+            fluent._active_run_stack.set([])
 
 
 def _reset_autolog() -> None:

@@ -1,0 +1,104 @@
+"""The pytest plugin gives every test an isolated, offline MLflow world."""
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from checker import isolation, loader, netguard
+from checker.paths import ROOT
+
+
+def test_each_test_gets_its_own_sqlite_store_in_a_temp_folder(mlflow_store, tmp_path):
+    assert mlflow.get_tracking_uri() == mlflow_store.uri
+    assert mlflow.get_registry_uri() == mlflow_store.uri
+    assert mlflow_store.uri == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert Path.cwd() == tmp_path
+
+
+def test_the_store_is_migrated_and_holds_only_the_default_experiment(mlflow_store):
+    experiments = mlflow_store.client().search_experiments()
+    assert [e.name for e in experiments] == ["Default"]
+
+
+def test_artifacts_of_the_default_experiment_stay_in_the_temp_folder(tmp_path):
+    with mlflow.start_run() as run:
+        mlflow.log_dict({"a": 1}, "a.json")
+    artifact_uri = mlflow.get_run(run.info.run_id).info.artifact_uri
+    assert artifact_uri.startswith(tmp_path.as_uri())
+
+
+def test_the_environment_is_offline_and_quiet():
+    assert os.environ["OPENAI_API_KEY"].startswith("sk-kata-fake")
+    assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "true"
+    assert os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] == "false"
+    assert "ANTHROPIC_API_KEY" not in os.environ
+
+
+def test_a_connection_beyond_loopback_fails_at_once_naming_the_host():
+    start = time.monotonic()
+    with pytest.raises(netguard.NetworkAccessBlocked, match="api.openai.com"):
+        socket.create_connection(("api.openai.com", 443), timeout=10)
+    with pytest.raises(netguard.NetworkAccessBlocked, match="203.0.113.9"):
+        socket.create_connection(("203.0.113.9", 80), timeout=10)
+    assert time.monotonic() - start < 1
+
+
+def test_loopback_connections_are_allowed():
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    with socket.create_connection(("localhost", port), timeout=5):
+        pass
+    server.close()
+
+
+def test_reset_clears_runs_experiments_models_and_uris(tmp_path):
+    mlflow.set_experiment("left-behind")
+    mlflow.start_run()
+    mlflow.set_active_model(name="left-behind-model")
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'other.db'}")
+
+    isolation.reset_mlflow_state()
+
+    assert mlflow.active_run() is None
+    assert mlflow.get_active_model_id() is None
+    assert mlflow.tracking.fluent._active_experiment_id is None
+    assert mlflow.get_tracking_uri() == os.environ["MLFLOW_TRACKING_URI"]
+
+
+def test_reset_reverts_autolog_patches():
+    from mlflow.utils.autologging_utils import autologging_is_disabled
+
+    mlflow.openai.autolog()
+    assert not autologging_is_disabled("openai")
+
+    isolation.reset_mlflow_state()
+
+    from mlflow.utils.autologging_utils.safety import _AUTOLOGGING_PATCHES
+
+    assert "openai" not in _AUTOLOGGING_PATCHES
+
+
+def test_an_exercise_file_with_a_syntax_error_is_reported_in_plain_words(tmp_path):
+    broken = tmp_path / "ex01_broken.py"
+    broken.write_text("def f(:\n    pass\n")
+    with pytest.raises(pytest.fail.Exception, match=r"ex01_broken.py does not parse.*line 1"):
+        loader.load(broken)
+
+
+def test_an_exercise_file_that_raises_on_import_names_the_line(tmp_path):
+    broken = tmp_path / "ex02_raises.py"
+    broken.write_text("x = 1\nraise RuntimeError('boom')\n")
+    with pytest.raises(pytest.fail.Exception, match=r"line 2\): RuntimeError: boom"):
+        loader.load(broken)
+
+
+def test_a_test_file_checks_the_stub_or_with_solutions_the_solution():
+    test_file = ROOT / "exercises" / "module_01" / "test_ex01_setup.py"
+    assert loader.target_file(test_file, solutions=False) == test_file.with_name("ex01_setup.py")
+    assert loader.target_file(test_file, solutions=True) == (
+        ROOT / "solutions" / "module_01" / "ex01_setup.py"
+    )
