@@ -102,3 +102,20 @@ def describe(items, attr: str = "name") -> str:
     """A short list of what was found, for failure messages."""
     names = [str(getattr(i, attr, i)) for i in items]
     return ", ".join(names) if names else "nothing"
+
+
+def wait_for_prompt_links(timeout: float = 10.0) -> None:
+    """Let MLflow finish linking prompt versions before a test looks for the links.
+
+    In MLflow 3.17, ``load_prompt`` links the prompt version to the active model
+    in a background thread (``link_prompt_thread-*``, see
+    ``mlflow/tracking/_model_registry/fluent.py``), and the trace exporter links
+    it to the trace in another (``link_prompts_from_exporter-*``, see
+    ``mlflow/tracing/export/utils.py``). Reading the model or trace right after
+    the call can miss the link, so join those threads first.
+    """
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith(("link_prompt_thread-", "link_prompts_from_exporter-")):
+            thread.join(timeout)

@@ -75,6 +75,19 @@ def apply_test_env() -> None:
     os.environ.update(TEST_ENV)
 
 
+def give_main_module_a_file() -> None:
+    """Stop PySpark from exiting a pytest-xdist worker.
+
+    MLflow's signature inference imports ``pyspark.sql.connect``, whose
+    ``check_dependencies`` calls ``sys.exit(0)`` when ``__main__`` has neither
+    a spec nor a file ("we must be running doctests"). An xdist worker's
+    ``__main__`` is exactly that, so we give it a file name.
+    """
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+        main.__file__ = "<pytest worker>"
+
+
 def reset_mlflow_state() -> None:
     """Forget everything MLflow remembers between calls in this process."""
     if "mlflow" not in sys.modules:

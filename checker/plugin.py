@@ -45,7 +45,11 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     isolation.apply_test_env()
+    isolation.give_main_module_a_file()
     netguard.install()
+    override = config.getoption("exercise_file")
+    if override:  # relative to where pytest was started, not the test's temp cwd
+        config.option.exercise_file = str(Path(config.invocation_params.dir, override).resolve())
     path = config.getoption("kata_report")
     # Under pytest-xdist only the controller writes; workers send it their reports.
     if path and not hasattr(config, "workerinput"):
@@ -117,7 +121,7 @@ def exercise(request):
 def _target(config, test_file: Path) -> Path:
     override = config.getoption("exercise_file")
     if override:
-        return Path(override).resolve()
+        return Path(override)
     return loader.target_file(test_file, config.getoption("solutions"))
 
 

@@ -1,0 +1,191 @@
+"""Checks for ex04_lineage: traces, runs and prompts linked to a LoggedModel, read back."""
+
+import json
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from checker.asserts import only_trace, search_traces, wait_for_prompt_links
+
+PROMPT = "qa"
+TEMPLATE = "Answer in one sentence: {{question}}"
+QUESTIONS = ["What is a trace?", "What is a run?", "What is a LoggedModel?"]
+
+
+def _linked_prompts(tags: dict) -> list[str]:
+    return [
+        f"{p['name']}/{p['version']}" for p in json.loads(tags.get("mlflow.linkedPrompts", "[]"))
+    ]
+
+
+def _model_ids_of(run) -> set[str]:
+    inputs = run.inputs.model_inputs if run.inputs else []
+    outputs = run.outputs.model_outputs if run.outputs else []
+    return {m.model_id for m in [*inputs, *outputs]}
+
+
+def _all_runs(client):
+    """Every run, with its model inputs and outputs (search_runs leaves those out)."""
+    found = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    return [client.get_run(run.info.run_id) for run in found]
+
+
+@pytest.fixture(autouse=True)
+def _prompt_links_settle():
+    """MLflow links prompts in background threads; let them finish within the test."""
+    yield
+    wait_for_prompt_links()
+
+
+@pytest.fixture
+def prompt_uri():
+    return mlflow.genai.register_prompt(name=PROMPT, template=TEMPLATE).uri
+
+
+def test_answer_is_one_trace_that_loads_the_prompt(exercise, prompt_uri):
+    reply = exercise.answer("What is MLflow?", prompt_uri)
+
+    assert reply == "Answer in one sentence: What is MLflow?", (
+        f"expected answer to return the prompt filled in with the question; got {reply!r}"
+    )
+    trace = only_trace()
+    wait_for_prompt_links()
+    prompts = _linked_prompts(MlflowClient().get_trace(trace.info.trace_id).info.tags)
+    assert f"{PROMPT}/1" in prompts, (
+        f"expected the trace to be linked to the prompt version {PROMPT}/1; linked prompts: "
+        f"{prompts or 'none'}. Load the prompt inside the traced function."
+    )
+
+
+def test_run_app_returns_the_id_of_a_logged_model_with_that_name(exercise, prompt_uri):
+    model_id = exercise.run_app("qa-bot", prompt_uri, QUESTIONS[:1])
+
+    model = MlflowClient().get_logged_model(model_id)
+    assert model.name == "qa-bot", (
+        f"expected run_app to return the id of the LoggedModel 'qa-bot'; "
+        f"{model_id} is named {model.name!r}"
+    )
+
+
+def test_run_app_links_one_trace_per_question_to_the_model(exercise, prompt_uri):
+    model_id = exercise.run_app("qa-bot", prompt_uri, QUESTIONS)
+
+    linked = search_traces(model_id=model_id)
+    every = search_traces()
+    assert len(linked) == len(QUESTIONS), (
+        f"expected {len(QUESTIONS)} traces linked to the model {model_id}, one per question; "
+        f"found {len(linked)} linked, out of {len(every)} traces in all. "
+        "Traces are linked to the model that is active while they are recorded."
+    )
+    asked = sorted(t.data.spans[0].inputs.get("question") for t in linked if t.data.spans)
+    assert asked == sorted(QUESTIONS), f"expected one trace per question {QUESTIONS}; found {asked}"
+
+
+def test_run_app_records_one_run_linked_to_the_model(exercise, prompt_uri, mlflow_store):
+    model_id = exercise.run_app("qa-bot", prompt_uri, QUESTIONS)
+
+    client = mlflow_store.client()
+    runs = _all_runs(client)
+    assert len(runs) == 1, f"expected exactly one run; found {len(runs)}"
+    run = runs[0]
+    source_run = client.get_logged_model(model_id).source_run_id
+    assert model_id in _model_ids_of(run) or source_run == run.info.run_id, (
+        f"expected the run to be linked to the model {model_id} (as the model's source run, "
+        f"or with the model among its inputs or outputs); the run lists models "
+        f"{sorted(_model_ids_of(run)) or 'none'}. A metric logged while the model is "
+        "active links the run to it."
+    )
+    assert run.data.metrics.get("questions_answered") == len(QUESTIONS), (
+        f"expected the metric questions_answered={len(QUESTIONS)} on the run; "
+        f"found metrics {run.data.metrics}"
+    )
+    assert mlflow.active_run() is None, "expected no run to be left active after run_app"
+
+
+def test_the_prompt_version_is_linked_to_the_model_and_the_run(exercise, prompt_uri, mlflow_store):
+    model_id = exercise.run_app("qa-bot", prompt_uri, QUESTIONS[:2])
+    wait_for_prompt_links()
+
+    client = mlflow_store.client()
+    on_model = _linked_prompts(client.get_logged_model(model_id).tags)
+    assert on_model == [f"{PROMPT}/1"], (
+        f"expected the model to be linked to the prompt version {PROMPT}/1; found {on_model}. "
+        "load_prompt links the prompt to the model that is active when it runs."
+    )
+    runs = _all_runs(client)
+    on_runs = {run.info.run_id: _linked_prompts(run.data.tags) for run in runs}
+    assert any(f"{PROMPT}/1" in p for p in on_runs.values()), (
+        f"expected the run to be linked to the prompt version {PROMPT}/1; found {on_runs}. "
+        "load_prompt links the prompt to the run that is active when it runs."
+    )
+
+
+@pytest.fixture
+def two_models():
+    """Model A and model B, each with its own traces, runs and prompt version.
+
+    Built with MLflow's public API only, so model_lineage must read it back from
+    the store: nothing of it went through the learner's code.
+    """
+    mlflow.set_experiment("kata-ex04-lineage")
+    client = MlflowClient()
+    mlflow.genai.register_prompt(name=PROMPT, template=TEMPLATE)
+    mlflow.genai.register_prompt(name=PROMPT, template="Be brief. {{question}}")
+
+    @mlflow.trace
+    def reply(question):
+        return question
+
+    def traces_for(model_id, questions):
+        ids = set()
+        with mlflow.set_active_model(model_id=model_id):
+            for question in questions:
+                reply(question)
+                ids.add(mlflow.get_last_active_trace_id())
+        return ids
+
+    with mlflow.start_run() as source_run:
+        model_a = mlflow.create_external_model(name="bot-a")
+    with mlflow.start_run() as eval_run:
+        mlflow.log_metric("score", 0.9, model_id=model_a.model_id)
+    client.link_prompt_version_to_model(PROMPT, "2", model_a.model_id)
+    a_traces = traces_for(model_a.model_id, QUESTIONS[:2])
+
+    model_b = mlflow.create_external_model(name="bot-b")
+    with mlflow.start_run():
+        mlflow.log_metric("score", 0.4, model_id=model_b.model_id)
+    client.link_prompt_version_to_model(PROMPT, "1", model_b.model_id)
+    traces_for(model_b.model_id, QUESTIONS[2:])
+
+    labels = {
+        source_run.info.run_id: "the run that created bot-a (its source run)",
+        eval_run.info.run_id: "the run that logged a metric for bot-a (bot-a is among its inputs)",
+    }
+    labels.update({trace_id: "a trace recorded while bot-a was active" for trace_id in a_traces})
+    return {
+        "labels": labels,
+        "model_id": model_a.model_id,
+        "trace_ids": a_traces,
+        "run_ids": {source_run.info.run_id, eval_run.info.run_id},
+        "prompt_versions": {f"{PROMPT}/2"},
+    }
+
+
+def test_lineage_is_read_back_from_the_store(exercise, two_models):
+    lineage = exercise.model_lineage(two_models["model_id"])
+
+    labels = two_models["labels"]
+
+    def named(ids):
+        return [f"{i} ({labels[i]})" if i in labels else i for i in sorted(ids)]
+
+    for part in ("trace_ids", "run_ids", "prompt_versions"):
+        found = set(getattr(lineage, part, None) or ())
+        expected = two_models[part]
+        assert found == expected, (
+            f"expected model_lineage(...).{part} of model 'bot-a' to be {sorted(expected)}; "
+            f"found {sorted(found)}"
+            + (f"; missing: {named(expected - found)}" if expected - found else "")
+            + (f"; not linked to bot-a: {named(found - expected)}" if found - expected else "")
+        )
