@@ -29,6 +29,12 @@ TEST_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    # Tiny models train 4x faster on one BLAS thread than on several
+    # (thread start-up dominates), and test workers already share the cores.
+    # Read when numpy is first imported, which is after this is set.
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
     "LANGCHAIN_TRACING_V2": "false",
     "LANGSMITH_TRACING": "false",
     # Spans with token usage and a model name make MLflow fetch a price list

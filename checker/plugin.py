@@ -38,7 +38,10 @@ def pytest_addoption(parser):
     group.addoption(
         "--exercise-file",
         metavar="PATH",
-        help="check this file instead (e.g. a deliberately wrong solution); one test file only",
+        action="append",
+        default=[],
+        help="check this file instead (e.g. a deliberately wrong solution); one test file "
+        "only; given several times, every test runs once per file",
     )
     group.addoption("--kata-report", metavar="PATH", help="write JSON lines for `kata`")
 
@@ -47,9 +50,10 @@ def pytest_configure(config):
     isolation.apply_test_env()
     isolation.give_main_module_a_file()
     netguard.install()
-    override = config.getoption("exercise_file")
-    if override:  # relative to where pytest was started, not the test's temp cwd
-        config.option.exercise_file = str(Path(config.invocation_params.dir, override).resolve())
+    # Relative to where pytest was started, not to the test's temp folder.
+    config.option.exercise_file = [
+        Path(config.invocation_params.dir, f).resolve() for f in config.option.exercise_file
+    ]
     path = config.getoption("kata_report")
     # Under pytest-xdist only the controller writes; workers send it their reports.
     if path and not hasattr(config, "workerinput"):
@@ -115,14 +119,32 @@ def mlflow_store(request, tmp_path, monkeypatch) -> Store:
 @pytest.fixture
 def exercise(request):
     """The module under test: your exercise file, or its reference solution."""
-    return loader.load(_target(request.config, request.path))
+    return loader.load(_target(request.config, request.path, getattr(request, "param", None)))
 
 
-def _target(config, test_file: Path) -> Path:
-    override = config.getoption("exercise_file")
-    if override:
-        return Path(override)
+def pytest_generate_tests(metafunc):
+    """With several ``--exercise-file``, run each test once per file."""
+    files = metafunc.config.option.exercise_file
+    if "exercise" in metafunc.fixturenames and len(files) > 1:
+        metafunc.parametrize("exercise", files, indirect=True, ids=[f.stem for f in files])
+
+
+def _target(config, test_file: Path, param: Path | None = None) -> Path:
+    """The file a test checks: its --exercise-file, the stub, or the solution."""
+    files = config.option.exercise_file
+    if param is not None:
+        return param
+    if files:
+        return files[0]
     return loader.target_file(test_file, config.getoption("solutions"))
+
+
+def _exercise_file_of(item) -> Path | None:
+    if "exercise" not in item.fixturenames:
+        return None
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("exercise") if callspec else None
+    return _target(item.config, item.path, param)
 
 
 # --- the JSON report ---------------------------------------------------------
@@ -142,9 +164,7 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_runtest_makereport(item, call):
     rep = yield
     exc = call.excinfo.value if call.excinfo else None
-    exercise_file = None
-    if item.path.name.startswith("test_ex"):
-        exercise_file = _target(item.config, item.path)
+    exercise_file = _exercise_file_of(item)
     rep.user_properties.append(
         (
             "kata",
@@ -152,6 +172,7 @@ def pytest_runtest_makereport(item, call):
                 "not_implemented": kata_report.is_not_implemented(exc),
                 "exception": type(exc).__name__ if exc else None,
                 "where": kata_report.learner_frame(call.excinfo, exercise_file),
+                "exercise_file": str(exercise_file) if exercise_file else None,
             },
         )
     )

@@ -1,0 +1,83 @@
+"""`kata check`: which exercises it runs, what it prints, its exit status."""
+
+from checker.progress import Progress
+from checker.tests import fake_kata
+from checker.tests.fake_kata import HALF_RIGHT, SOLUTION, STUB, FakeExercise, make_kata
+
+mlflow_store = fake_kata.mlflow_store  # no MLflow in these tests
+cli = fake_kata.cli
+
+
+def kata_with(tmp_path, first=SOLUTION, second=STUB):
+    return make_kata(
+        tmp_path,
+        FakeExercise("module_01/ex01_add", stub=first),
+        FakeExercise("module_01/ex02_sub", stub=second),
+    )
+
+
+def test_check_without_an_argument_checks_the_first_exercise_not_done(tmp_path, cli):
+    kata = kata_with(tmp_path)
+    code, out = cli(kata, "check")
+    assert code == 0
+    assert "module_01/ex01_add  done: all 2 tests pass" in out
+    assert "Next: module_01/ex02_sub" in out
+    code, out = cli(kata, "check")
+    assert code == 1
+    assert "module_01/ex02_sub  not started: all 2 tests raise NotImplementedError" in out
+
+
+def test_check_shows_the_first_failure_and_the_learners_line(tmp_path, cli):
+    source = "def add(a, b):\n    assert a < 0, 'only negative numbers, please'\n    return a + b\n"
+    kata = kata_with(tmp_path, first=source)
+    code, out = cli(kata, "check", "ex01")
+    assert code == 1
+    assert "test_adds_two_numbers" in out
+    assert "AssertionError: only negative numbers, please" in out
+    assert "at exercises/module_01/ex01_add.py:2 in add" in out
+    assert "assert a < 0, 'only negative numbers, please'" in out
+    assert "Traceback" not in out
+
+
+def test_check_of_an_unchanged_exercise_says_so_and_reuses_the_result(tmp_path, cli):
+    kata = kata_with(tmp_path, first=HALF_RIGHT)
+    cli(kata, "check", "ex01")
+    code, out = cli(kata, "check", "ex01")
+    assert code == 1
+    assert "1/2 tests pass  (unchanged since last check; --force re-runs)" in out
+
+
+def test_check_of_a_module_checks_each_exercise_and_fails_unless_all_pass(tmp_path, cli):
+    kata = kata_with(tmp_path)
+    code, out = cli(kata, "check", "module_01")
+    assert code == 1
+    assert "1/2 exercises pass." in out
+    progress = Progress.load(kata)
+    assert progress.status("module_01/ex01_add") == "done"
+    assert progress.status("module_01/ex02_sub") == "not_started"
+
+
+def test_check_all_exits_0_when_every_exercise_passes(tmp_path, cli):
+    kata = kata_with(tmp_path, second=SOLUTION)
+    code, out = cli(kata, "check", "--all")
+    assert code == 0
+    assert "2/2 exercises pass." in out
+
+
+def test_check_verbose_passes_pytests_output_through(tmp_path, cli):
+    code, out = cli(kata_with(tmp_path), "check", "ex01", "-v")
+    assert "test_adds_two_numbers PASSED" in out
+
+
+def test_check_of_an_unknown_exercise_suggests_close_matches(tmp_path, cli):
+    code, out = cli(kata_with(tmp_path), "check", "ex01_ad")
+    assert code == 2
+    assert "There is no exercise 'ex01_ad'. Did you mean 'ex01_add'" in out
+
+
+def test_check_when_everything_is_done_says_so(tmp_path, cli):
+    kata = kata_with(tmp_path, second=SOLUTION)
+    cli(kata, "check", "--all")
+    code, out = cli(kata, "check")
+    assert code == 0
+    assert "Every exercise is done" in out

@@ -1,0 +1,359 @@
+"""``kata verify``: the maintainers' check of the kata itself, what CI runs.
+
+1. ruff check and ruff format --check on checker/ solutions/ fixtures/
+2. the manifest and the files on disk match
+3. the checker's own tests pass (checker/tests)
+4. every exercise test passes against the reference solutions
+5. every exercise test fails with NotImplementedError against the untouched stubs
+
+Each ruff command and the manifest are one check each; every test of steps 3-5
+is one check. Progress is printed as it happens (CI logs), failures are listed
+again at the end, and the last line is ``N passed, N failed``.
+"""
+
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from checker.manifest import (
+    KataPaths,
+    Manifest,
+    ManifestError,
+    completeness_problems,
+    load_manifest,
+)
+from checker.report import read_report
+from checker.runner import condense, pytest_flags, run_process, stop_all
+
+STEPS = 5
+
+
+@dataclass
+class Tally:
+    passed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (check, why)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+class Reporter:
+    """Prints each check as it is decided and counts them."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.tally = Tally()
+        self._started: float | None = None
+
+    def print(self, text: Text) -> None:
+        self.console.print(text, soft_wrap=True)  # CI logs: one check, one line
+
+    def step(self, number: int, title: str) -> None:
+        self.end_step()
+        self._started = time.monotonic()
+        self.print(Text(f"\n== {number}/{STEPS} {title}", style="bold"))
+
+    def end_step(self) -> None:
+        if self._started is not None:
+            self.note(f"({time.monotonic() - self._started:.1f} s)")
+            self._started = None
+
+    def passed(self, name: str) -> None:
+        self.tally.passed += 1
+        self.print(Text.assemble(("  PASS ", "green"), name))
+
+    def failed(self, name: str, why: str) -> None:
+        self.tally.failures.append((name, why))
+        self.print(Text.assemble(("  FAIL ", "bold red"), name))
+        self.print(Text(_indent(why, "       ")))
+
+    def note(self, text: str) -> None:
+        self.print(Text(f"  {text}", style="dim"))
+
+
+def _indent(text: str, prefix: str, limit: int = 20) -> str:
+    lines = (text or "").strip().splitlines() or ["(no message)"]
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"... ({len(lines) - limit} more lines)"]
+    return "\n".join(prefix + line for line in lines)
+
+
+def verify(
+    kata: KataPaths,
+    modules: list[str] | None,
+    console: Console,
+    workers: int = 2,
+    timeout: float = 1800,
+) -> int:
+    """Run the five steps; return 0 when every check passed."""
+    out = Reporter(console)
+    manifest, manifest_error = _load(kata)
+    try:
+        selected = _selected_modules(kata, manifest, modules)
+    except ManifestError as err:
+        console.print(Text(str(err), style="red"))
+        return 2
+    scope = ", ".join(selected) if modules else "all modules"
+
+    out.step(1, "ruff: lint and format")
+    ruff_checks(kata, out)
+    out.step(2, "the manifest matches the files")
+    manifest_check(kata, manifest, manifest_error, out)
+    out.step(3, "the checker's own tests (checker/tests)")
+    checker_tests(kata, out, workers, timeout)
+    out.step(4, f"every test passes on the reference solutions ({scope})")
+    solution_tests(kata, selected, out, workers, timeout)
+    out.step(5, f"every test fails with NotImplementedError on the stubs ({scope})")
+    stub_tests(kata, manifest, selected, out, workers, timeout)
+
+    out.end_step()
+    tally = out.tally
+    if tally.failures:
+        out.print(Text("\nFailed checks:", style="bold red"))
+        for name, why in tally.failures:
+            first = (why or "").strip().splitlines()
+            out.print(Text(f"  - {name}: {first[0] if first else ''}"))
+    console.print()
+    print(f"{tally.passed} passed, {tally.failed} failed", flush=True)
+    return 0 if tally.failed == 0 else 1
+
+
+def _load(kata: KataPaths) -> tuple[Manifest | None, str | None]:
+    try:
+        return load_manifest(kata), None
+    except ManifestError as err:
+        return None, str(err)
+
+
+def _selected_modules(kata: KataPaths, manifest: Manifest | None, modules) -> list[str]:
+    on_disk = sorted(p.name for p in kata.exercises.glob("module_*") if p.is_dir())
+    listed = [m.id for m in manifest.modules] if manifest else []
+    known = sorted(set(on_disk) | set(listed))
+    if not modules:
+        return on_disk
+    chosen = []
+    for name in modules:
+        match = re.fullmatch(r"(?:module_?)?(\d{1,2})/?", name.strip())
+        module_id = f"module_{int(match.group(1)):02d}" if match else name
+        if module_id not in known:
+            raise ManifestError(f"There is no module '{name}'. Modules: {', '.join(known)}.")
+        chosen.append(module_id)
+    return chosen
+
+
+# --- step 1 -------------------------------------------------------------------
+
+
+def ruff_checks(kata: KataPaths, out: Reporter) -> None:
+    folders = [name for name in ("checker", "solutions", "fixtures") if (kata.root / name).is_dir()]
+    if not folders:
+        out.note("no checker/, solutions/ or fixtures/ to lint")
+    for label, args in (
+        ("ruff check", ["check", "--no-cache"]),
+        ("ruff format --check", ["format", "--check", "--no-cache"]),
+    ):
+        command = [sys.executable, "-m", "ruff", *args, *folders]
+        ran = run_process(command, kata.root, timeout=300)
+        name = f"{label} {' '.join(f + '/' for f in folders)}"
+        if ran.returncode == 0:
+            out.passed(name)
+        else:
+            out.failed(name, ran.output or f"exit status {ran.returncode}")
+
+
+# --- step 2 -------------------------------------------------------------------
+
+
+def manifest_check(kata: KataPaths, manifest, error: str | None, out: Reporter) -> None:
+    name = f"manifest {kata.relative(kata.manifest)}"
+    if manifest is None:
+        out.failed(name, error or "unreadable")
+        return
+    problems = completeness_problems(manifest, kata)
+    if problems:
+        out.failed(name, "\n".join(problems))
+    else:
+        out.passed(f"{name}: {len(manifest.exercises)} exercises, entries and files match")
+
+
+# --- steps 3-5: pytest runs -----------------------------------------------------
+
+
+TestVerdict = Callable[[str, dict | None], str | None]  # (nodeid, failure) -> why it failed
+
+
+def run_pytest_step(
+    kata: KataPaths,
+    targets: list[str],
+    extra: list[str],
+    verdict: TestVerdict,
+    out: Reporter,
+    workers: int,
+    timeout: float,
+) -> dict[str, dict | None]:
+    """Run pytest on ``targets``, deciding and printing each test as it finishes.
+
+    Returns every test seen: nodeid -> its failing phase record (None if none).
+    """
+    command = [sys.executable, "-m", "pytest", *targets, "-q", *pytest_flags(kata), *extra]
+    if workers > 1:
+        command += ["-n", str(workers), "--dist", "loadgroup"]
+    seen: dict[str, dict | None] = {}
+    decided: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="kata-verify-") as tmp:
+        report = Path(tmp) / "report.jsonl"
+        command += ["--kata-report", str(report)]
+        holder: dict = {}
+        thread = threading.Thread(
+            target=lambda: holder.update(ran=run_process(command, kata.root, timeout)),
+            daemon=True,
+        )
+        thread.start()
+        try:
+            while thread.is_alive():
+                thread.join(0.5)
+                _decide(read_report(report), seen, decided, verdict, out)
+        except BaseException:  # Ctrl-C or SIGTERM: leave no test process behind
+            stop_all()
+            raise
+        records = read_report(report)
+        _decide(records, seen, decided, verdict, out, final=True)
+        ran = holder.get("ran")
+    if ran is None:  # run_process raised (e.g. Ctrl-C in the thread)
+        out.failed(f"pytest {' '.join(targets)}", "the test process could not be run")
+        return seen
+    for record in records:
+        if record.get("event") == "collect_error":
+            out.failed(f"collecting {record.get('nodeid')}", record.get("message", ""))
+    finish = next((r for r in records if r.get("event") == "finish"), None)
+    if ran.timed_out:
+        out.failed(
+            f"pytest {' '.join(targets)}",
+            f"timed out after {timeout:g} s; tests still running were killed",
+        )
+    elif finish is None:
+        tail = "\n".join(ran.output.strip().splitlines()[-15:])
+        out.failed(
+            f"pytest {' '.join(targets)}",
+            f"the test process stopped unexpectedly (exit code {ran.returncode})\n{tail}",
+        )
+    elif not seen and finish.get("exitstatus") not in (0, 5):
+        tail = "\n".join(ran.output.strip().splitlines()[-15:])
+        out.failed(f"pytest {' '.join(targets)}", f"exit status {finish['exitstatus']}\n{tail}")
+    return seen
+
+
+def _decide(records, seen, decided, verdict: TestVerdict, out: Reporter, final=False) -> None:
+    """Decide each test whose teardown has been reported (or all of them, at the end)."""
+    complete = set()
+    for record in records:
+        if record.get("event") != "result":
+            continue
+        nodeid = record["nodeid"]
+        seen.setdefault(nodeid, None)
+        if record.get("outcome") == "failed" and seen[nodeid] is None:
+            seen[nodeid] = record
+        elif record.get("outcome") == "skipped" and seen[nodeid] is None:
+            seen[nodeid] = {**record, "skipped": True}
+        if record.get("when") == "teardown":
+            complete.add(nodeid)
+    for nodeid in seen:
+        if nodeid in decided or not (final or nodeid in complete):
+            continue
+        decided.add(nodeid)
+        why = verdict(nodeid, seen[nodeid])
+        if why is None:
+            out.passed(nodeid)
+        else:
+            out.failed(nodeid, why)
+
+
+def _failure_text(failure: dict) -> str:
+    text = condense(failure.get("message") or failure.get("exception") or "failed", 20)
+    if failure.get("where"):
+        text += f"\n(at {failure['where']})"
+    return text
+
+
+def checker_tests(kata: KataPaths, out: Reporter, workers: int, timeout: float) -> None:
+    folder = kata.root / "checker" / "tests"
+    if not folder.is_dir():
+        out.failed("checker/tests", "the folder is missing")
+        return
+
+    def verdict(nodeid, failure):
+        if failure is None:
+            return None
+        if failure.get("skipped"):
+            return f"skipped: {failure.get('message')}"
+        return _failure_text(failure)
+
+    seen = run_pytest_step(kata, ["checker/tests"], [], verdict, out, workers, timeout)
+    if not seen:
+        out.failed("checker/tests", "no tests were collected")
+
+
+def _module_targets(kata: KataPaths, modules: list[str]) -> list[str]:
+    return [f"exercises/{m}" for m in modules if any((kata.exercises / m).glob("test_ex*.py"))]
+
+
+def solution_tests(kata, modules, out: Reporter, workers: int, timeout: float) -> None:
+    targets = _module_targets(kata, modules)
+    if not targets:
+        out.note("no exercise tests in the selected modules yet")
+        return
+
+    def verdict(nodeid, failure):
+        if failure is None:
+            return None
+        if failure.get("skipped"):
+            return f"skipped on the solution: {failure.get('message')}"
+        return "fails on the reference solution: " + _failure_text(failure)
+
+    run_pytest_step(kata, targets, ["--solutions"], verdict, out, workers, timeout)
+
+
+def stub_tests(kata, manifest, modules, out: Reporter, workers: int, timeout: float) -> None:
+    targets = _module_targets(kata, modules)
+
+    def verdict(nodeid, failure):
+        if failure is None:
+            return "passes on the untouched stub: it must fail until the learner writes the code"
+        if failure.get("skipped"):
+            return f"skipped on the stub: {failure.get('message')}"
+        if failure.get("not_implemented"):
+            return None
+        return (
+            f"fails on the stub with {failure.get('exception') or 'an error'} "
+            "instead of NotImplementedError: " + _failure_text(failure)
+        )
+
+    seen = {}
+    if targets:
+        seen = run_pytest_step(kata, targets, [], verdict, out, workers, timeout)
+    else:
+        out.note("no exercise tests in the selected modules yet")
+    # Every exercise needs at least one test.
+    if manifest is not None:
+        test_files = [
+            kata.relative(kata.test_file(e)) for e in manifest.exercises if e.module in modules
+        ]
+    else:
+        test_files = [
+            kata.relative(p)
+            for m in modules
+            for p in sorted((kata.exercises / m).glob("test_ex*.py"))
+        ]
+    collected = {nodeid.split("::", 1)[0] for nodeid in seen}
+    for test_file in test_files:
+        if test_file not in collected:
+            out.failed(f"{test_file}", "no test of this exercise was collected")
