@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import isolation, loader, netguard
+from checker import fast_exit, isolation, loader, netguard
 from checker import report as kata_report
 from checker.paths import STATE
 
@@ -47,6 +47,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    fast_exit.arm(config)
     isolation.apply_test_env()
     isolation.give_main_module_a_file()
     netguard.install()
@@ -205,7 +206,9 @@ def pytest_collectreport(report):
         )
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    fast_exit.record(session.exitstatus)
     writer = _REPORT["writer"]
     if writer:
         writer.write(event="finish", exitstatus=int(exitstatus))
