@@ -1,45 +1,81 @@
 """Plausible wrong solutions must fail their exercise's tests.
 
-Each file ``checker/tests/mutants/module_NN/<exercise>/<what_is_wrong>.py`` is a
-solution with one realistic mistake (a missing span type, an alias left
-behind, a 2.x idiom). Running the exercise's tests against it must fail, and
-fail on an assertion, not on NotImplementedError or a broken import.
+``checker/tests/mutants/module_NN/<exercise>.toml`` lists wrong solutions of one
+exercise, each the reference solution with a few edits (a missing span type,
+an alias left behind, a 2.x idiom):
 
-All mutants of an exercise run in one pytest process (``--exercise-file``
-given once per mutant), which saves an MLflow import per mutant.
+    [[mutants]]
+    name = "uses_stages"
+    why = "keeps the MLflow 2 registry stages instead of an alias"
+    [[mutants.edits]]
+    replace = '''...a unique piece of the solution...'''
+    with = '''...what the wrong solution has instead...'''
+
+Running the exercise's tests against each one must fail, on an assertion, not
+on NotImplementedError or a broken import. All mutants of an exercise run in
+one pytest process (``--exercise-file`` once per mutant), which saves an
+MLflow import per mutant.
 """
 
 import subprocess
 import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from checker.paths import EXERCISES, ROOT
+from checker.paths import EXERCISES, ROOT, SOLUTIONS
 from checker.report import read_report
 
 MUTANTS = Path(__file__).parent / "mutants"
 
 
-def _exercises_with_mutants() -> list[Path]:
-    return sorted(p for p in MUTANTS.glob("module_*/ex*") if any(p.glob("*.py")))
+def _mutant_files() -> list[Path]:
+    return sorted(MUTANTS.glob("module_*/ex*.toml"))
 
 
-def _run_against(test_file: Path, mutants: list[Path], report_file: Path):
+def apply_edits(source: str, edits: list[dict], label: str) -> str:
+    """The solution with each edit applied in turn; each must match exactly once."""
+    for number, edit in enumerate(edits, 1):
+        found = source.count(edit["replace"])
+        if found != 1:
+            pytest.fail(
+                f"{label}, edit {number}: its 'replace' text occurs {found} times in the "
+                "solution (it must occur once); update the mutant to the current solution"
+            )
+        source = source.replace(edit["replace"], edit["with"])
+    return source
+
+
+def write_mutants(spec: Path, folder: Path) -> dict[Path, dict]:
+    """Build the mutants of ``spec`` as files in ``folder``; return file -> entry."""
+    solution = SOLUTIONS / spec.parent.name / f"{spec.stem}.py"
+    folder.mkdir()
+    built = {}
+    for mutant in tomllib.loads(spec.read_text())["mutants"]:
+        path = folder / f"{mutant['name']}.py"
+        label = f"{spec.stem}/{mutant['name']}"
+        path.write_text(apply_edits(solution.read_text(), mutant["edits"], label))
+        built[path] = mutant
+    return built
+
+
+def test_a_mutant_edit_that_no_longer_matches_the_solution_is_reported():
+    with pytest.raises(pytest.fail.Exception, match="occurs 0 times"):
+        apply_edits("a = 1\n", [{"replace": "b = 2\n", "with": "b = 3\n"}], "x/y")
+
+
+@pytest.mark.parametrize("spec", _mutant_files(), ids=lambda p: p.stem)
+def test_the_exercise_tests_reject_every_plausible_wrong_solution(spec, tmp_path):
+    mutants = write_mutants(spec, tmp_path / spec.stem)
+    test_file = EXERCISES / spec.parent.name / f"test_{spec.stem}.py"
+    report_file = tmp_path / "report.jsonl"
     command = [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider"]
     command += [f"--exercise-file={m}" for m in mutants]
     command += [f"--kata-report={report_file}"]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
-
-@pytest.mark.parametrize("folder", _exercises_with_mutants(), ids=lambda p: p.name)
-def test_the_exercise_tests_reject_every_plausible_wrong_solution(folder, tmp_path):
-    mutants = sorted(folder.glob("*.py"))
-    test_file = EXERCISES / folder.parent.name / f"test_{folder.name}.py"
-    report_file = tmp_path / "report.jsonl"
-
-    result = _run_against(test_file, mutants, report_file)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
     records = read_report(report_file)
     assert any(r["event"] == "finish" for r in records), (
@@ -49,8 +85,8 @@ def test_the_exercise_tests_reject_every_plausible_wrong_solution(folder, tmp_pa
     for record in records:
         if record["event"] == "result" and record["outcome"] == "failed":
             failures[record["exercise_file"]].append(record)
-    survivors = [m.stem for m in mutants if not failures[str(m)]]
-    assert not survivors, f"these wrong solutions pass every test of {folder.name}: {survivors}"
+    survivors = [f"{m['name']} ({m['why']})" for p, m in mutants.items() if not failures[str(p)]]
+    assert not survivors, f"these wrong solutions pass every test of {spec.stem}: {survivors}"
     not_implemented = [
         r["nodeid"] for rs in failures.values() for r in rs if r.get("not_implemented")
     ]
