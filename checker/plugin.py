@@ -8,7 +8,10 @@ It gives each test:
 - a clean slate afterwards: no active run, experiment or model, no autolog
   patches, a reset tracer;
 - the ``exercise`` fixture: the learner's module, or the reference solution
-  with ``--solutions``.
+  with ``--solutions``, or any file with ``--exercise-file``.
+
+``--keep-store`` keeps each test's store under ``.kata/stores/`` for
+``kata ui``; ``--kata-report`` writes the JSON lines that ``kata`` reads.
 """
 
 import re
