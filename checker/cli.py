@@ -279,34 +279,17 @@ def _waiting(console, kata: KataPaths, exercise: Exercise) -> None:
 # --- kata reset -----------------------------------------------------------------
 
 
-def pristine_stub(kata: KataPaths, exercise: Exercise) -> bytes:
-    """The stub as committed at HEAD, from git."""
-    rel = kata.stub(exercise).relative_to(kata.root).as_posix()
-    try:
-        shown = subprocess.run(
-            ["git", "-C", str(kata.root), "show", f"HEAD:./{rel}"],
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError as err:
-        raise CommandError("Cannot restore the stub: git is not installed.") from err
-    if shown.returncode != 0:
-        reason = shown.stderr.decode(errors="replace").strip()
-        if "not a git repository" in reason:
-            raise CommandError(
-                f"Cannot restore the stub: {kata.root} is not a git checkout. "
-                "Copy the file from a fresh clone of the kata instead."
-            )
-        raise CommandError(f"Cannot restore {rel} from git (HEAD): {reason}")
-    return shown.stdout
-
-
 def cmd_reset(args, kata: KataPaths, console) -> int:
     manifest = load_manifest(kata)
     progress = Progress.load(kata)
     exercise = manifest.find(args.exercise)
+    from checker.stubs import StubNotFound, shipped_stub
+
     stub = kata.stub(exercise)
-    pristine = pristine_stub(kata, exercise)
+    try:
+        pristine = shipped_stub(kata.root, stub.relative_to(kata.root).as_posix())
+    except StubNotFound as err:
+        raise CommandError(f"Cannot restore the stub: {err}") from err
     if stub.is_file() and stub.read_bytes() == pristine:
         console.print(f"{kata.relative(stub)} is already the original stub: nothing to do.")
         return 0
@@ -524,8 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
         "reset",
         cmd_reset,
         "restore the original stub, keeping a backup of yours",
-        "Restore an exercise's file to the stub as committed (git HEAD). Your version\n"
-        "is first copied to .kata/backup/<module>/<name>-<date>-<time>.py.",
+        "Restore an exercise's file to the stub as shipped: the newest committed version\n"
+        "in which every function still raises NotImplementedError, so your own commits\n"
+        "are skipped. Your version is first copied to\n"
+        ".kata/backup/<module>/<name>-<date>-<time>.py.",
     )
     sub.add_argument("exercise", help="the exercise")
     sub.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from checker.paths import SOLUTIONS
+from checker.manifest import KataPaths
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 EXAMPLE_EXPERIMENT = "mlflow-tracking-example"
@@ -23,7 +23,7 @@ EXAMPLE_EXPERIMENT = "mlflow-tracking-example"
 
 def _load_solution(relative: str):
     """Import ``solutions/<relative>`` by path (solutions/ is not a package)."""
-    path = SOLUTIONS / relative
+    path = KataPaths.default().solutions / relative
     name = f"kata_example_{Path(relative).stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

@@ -8,9 +8,11 @@ import a heavy library.
 """
 
 import contextlib
+import importlib.util
 import logging
 import os
 import sys
+from pathlib import Path
 
 # Safe, offline defaults for every test process.
 TEST_ENV = {
@@ -43,7 +45,28 @@ TEST_ENV = {
     # The fake LLM servers listen on loopback: never send them to a proxy.
     "NO_PROXY": "127.0.0.1,localhost",
     "no_proxy": "127.0.0.1,localhost",
+    # In a uv project MLflow copies uv.lock and pyproject.toml into every
+    # logged model: slow, and nothing a test looks at.
+    "MLFLOW_LOG_UV_FILES": "false",
 }
+
+
+def _tiktoken_cache() -> str | None:
+    """The tiktoken encodings that llama-index-core ships (found without importing it).
+
+    tiktoken downloads its encodings on first use unless TIKTOKEN_CACHE_DIR
+    points at a folder that already has them.
+    """
+    try:
+        spec = importlib.util.find_spec("llama_index.core")
+    except ModuleNotFoundError:
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        cache = Path(folder) / "_static" / "tiktoken_cache"
+        if cache.is_dir():
+            return str(cache)
+    return None
+
 
 # Real credentials and endpoints that must not reach a test.
 REMOVED_ENV = [
@@ -79,6 +102,9 @@ def apply_test_env() -> None:
     for name in REMOVED_ENV:
         os.environ.pop(name, None)
     os.environ.update(TEST_ENV)
+    cache = _tiktoken_cache()
+    if cache:
+        os.environ["TIKTOKEN_CACHE_DIR"] = cache
 
 
 def give_main_module_a_file() -> None:
@@ -101,8 +127,11 @@ def reset_mlflow_state() -> None:
     import mlflow
     from mlflow.tracking import _model_registry, _tracking_service, fluent
 
+    from checker.lookups import wait_for_prompt_links
+
     with contextlib.suppress(Exception):  # nothing was queued
         mlflow.flush_trace_async_logging()
+    wait_for_prompt_links()  # background threads that write to this test's store
     _end_active_runs()
     fluent_logger = logging.getLogger("mlflow.tracking.fluent")
     level = fluent_logger.level
@@ -115,11 +144,70 @@ def reset_mlflow_state() -> None:
     fluent._active_experiment_id = None
     _tracking_service.utils._tracking_uri = None
     _model_registry.utils._registry_uri = None
+    _forget_last_ids()
     _reset_autolog()
     mlflow.tracing.reset()
     from mlflow.tracing.trace_manager import InMemoryTraceManager
 
     InMemoryTraceManager.reset()
+    forget_price_catalog()
+    _reset_llama_index_settings()
+
+
+def _forget_last_ids() -> None:
+    """``get_last_active_trace_id``, ``last_active_run`` and ``last_logged_model``
+    must not answer with what an earlier test did (MLflow's own tests reset these)."""
+    from mlflow.tracing import fluent as tracing_fluent
+    from mlflow.tracking import fluent
+
+    tracing_fluent._set_last_active_trace_id(None)
+    fluent._last_active_run_id.set(None)
+    fluent._last_logged_model_id.set(None)
+
+
+def _reset_llama_index_settings() -> None:
+    """LlamaIndex keeps its LLM, embedding model and splitter in a global ``Settings``."""
+    settings = sys.modules.get("llama_index.core.settings")
+    if settings is not None:
+        import dataclasses
+
+        for field in dataclasses.fields(settings.Settings):
+            setattr(settings.Settings, field.name, field.default)
+
+
+def forget_price_catalog() -> None:
+    """A price table read from MLFLOW_MODEL_CATALOG_URI is cached for an hour."""
+    providers = sys.modules.get("mlflow.utils.providers")
+    if providers is not None:
+        providers._remote_cache = None
+
+
+def leftovers() -> list[str]:
+    """What a test left open: active runs and unfinished spans, in plain words."""
+    if "mlflow" not in sys.modules:
+        return []
+    import mlflow
+    from mlflow.tracing.trace_manager import InMemoryTraceManager
+
+    found = []
+    run = mlflow.active_run()
+    if run is not None:
+        found.append(
+            f"the run {run.info.run_id} is still active: end it, or use "
+            "`with mlflow.start_run():` so it ends even when an exception is raised"
+        )
+    manager = InMemoryTraceManager.get_instance()
+    with manager._lock:
+        traces = list(manager._traces.values())
+    for trace in traces:
+        open_spans = [s.name for s in trace.span_dict.values() if s.end_time_ns is None]
+        if open_spans:
+            found.append(
+                f"the trace {trace.info.trace_id} has spans that never ended: "
+                f"{', '.join(repr(n) for n in open_spans)}; end every span you start "
+                "(`with mlflow.start_span(...)` ends it for you)"
+            )
+    return found
 
 
 def _end_active_runs() -> None:

@@ -9,7 +9,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker import paths as default_paths
+# The checkout this checker was installed from; `kata --root` points elsewhere.
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent
 
 EXERCISE_ID = re.compile(r"^(module_\d\d)/(ex\d\d_[a-z0-9_]+)$")
 MODULE_ID = re.compile(r"^module_\d\d$")
@@ -28,7 +29,7 @@ class KataPaths:
 
     @classmethod
     def default(cls) -> "KataPaths":
-        return cls(default_paths.ROOT)
+        return cls(DEFAULT_ROOT)
 
     @property
     def exercises(self) -> Path:
@@ -220,12 +221,29 @@ def completeness_problems(manifest: Manifest, kata: KataPaths | None = None) -> 
             problems.append(f"{exercise.id}: listed after {previous}; keep the manifest in order")
         previous = max(previous, exercise.id)
         seen.add(exercise.id)
+    problems.extend(_duplicate_numbers(manifest))
+    for folder in sorted(p for p in kata.exercises.glob("module_*") if p.is_dir()):
+        if not (folder / "README.md").is_file():
+            problems.append(f"{kata.relative(folder)}: no README.md (the module's lesson)")
     listed = {e.id for e in manifest.exercises}
     for path, what in _files_on_disk(kata):
         exercise_id = f"{path.parent.name}/{path.stem.removeprefix('test_')}"
         if exercise_id not in listed:
             problems.append(f"{kata.relative(path)}: {what} without a manifest entry")
     return problems
+
+
+def _duplicate_numbers(manifest: Manifest) -> list[str]:
+    """Two exercises of one module with the same exKK number (ex01_a and ex01_b)."""
+    by_number: dict[tuple[str, str], list[str]] = {}
+    for exercise in manifest.exercises:
+        if EXERCISE_ID.match(exercise.id):
+            by_number.setdefault((exercise.module, exercise.short), []).append(exercise.id)
+    return [
+        f"{' and '.join(ids)}: two exercises numbered {short} in {module}"
+        for (module, short), ids in by_number.items()
+        if len(set(ids)) > 1
+    ]
 
 
 def _entry_problems(exercise: Exercise, kata: KataPaths, module_ids, seen) -> list[str]:

@@ -6,9 +6,14 @@ It gives each test:
 - an offline environment: a fake OpenAI key, real keys removed, telemetry and
   async trace logging off, and a guard that fails any non-loopback connection;
 - a clean slate afterwards: no active run, experiment or model, no autolog
-  patches, a reset tracer;
-- the ``exercise`` fixture: the learner's module, or the reference solution
-  with ``--solutions``, or any file with ``--exercise-file``.
+  patches, a reset tracer, no "last active" trace, run or model; a test that
+  leaves a run active or a span open fails and says which;
+- the ``exercise`` fixture: a fresh import of the learner's module (or of the
+  reference solution with ``--solutions``, or of any file with
+  ``--exercise-file``) for every test.
+
+Test files are imported with ``--import-mode=importlib`` (see pyproject.toml),
+so two modules may have test files of the same name.
 
 ``--keep-store`` keeps each test's store under ``.kata/stores/`` for
 ``kata ui``; ``--kata-report`` writes the JSON lines that ``kata`` reads.
@@ -23,7 +28,7 @@ import pytest
 
 from checker import fast_exit, isolation, loader, netguard
 from checker import report as kata_report
-from checker.paths import STATE
+from checker.manifest import KataPaths
 
 
 def pytest_addoption(parser):
@@ -50,6 +55,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker")
     fast_exit.arm(config)
     isolation.apply_test_env()
     isolation.give_main_module_a_file()
@@ -79,51 +85,76 @@ def pytest_report_header(config):
 
 @dataclass
 class Store:
-    """The MLflow store of one test."""
+    """The MLflow store of one test: ``uri``, its ``folder`` (the working directory)."""
 
     uri: str
     folder: Path
+    cache: Path  # where the template database lives
 
     def client(self):
+        """An MlflowClient on this store, whatever the code under test did to the URIs."""
         from mlflow import MlflowClient
 
         return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
+    def another_store(self, name: str) -> str:
+        """A second, empty store in ``folder/name``; returns its URI."""
+        from checker.store import new_store
 
-def _kept_store_folder(nodeid: str) -> Path:
+        folder = self.folder / name
+        folder.mkdir()
+        return new_store(folder, self.cache)
+
+
+def kata_paths(config) -> KataPaths:
+    """The kata tree pytest runs in: its rootdir (``kata`` passes ``--rootdir``)."""
+    return KataPaths(Path(config.rootpath))
+
+
+def _kept_store_folder(kata: KataPaths, nodeid: str) -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.replace("exercises/", "")).strip("_")
-    folder = STATE / "stores" / slug
+    folder = kata.state / "stores" / slug
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
 
 
 @pytest.fixture(autouse=True)
-def mlflow_store(request, tmp_path, monkeypatch) -> Store:
-    """A fresh MLflow store for this test, set as tracking and registry URI."""
+def mlflow_store(request, tmp_path, monkeypatch):
+    """A fresh MLflow store for this test, set as tracking and registry URI.
+
+    Afterwards, a run left active or a span left open fails the test.
+    """
     from checker.store import new_store
 
+    kata = kata_paths(request.config)
     folder = tmp_path
     if request.config.getoption("keep_store"):
-        folder = _kept_store_folder(request.node.nodeid)
-    uri = new_store(folder)
+        folder = _kept_store_folder(kata, request.node.nodeid)
+    cache = kata.state / "cache"
+    uri = new_store(folder, cache)
     monkeypatch.chdir(folder)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
     for name in isolation.REMOVED_ENV:
         monkeypatch.delenv(name, raising=False)
     isolation.reset_mlflow_state()
-    yield Store(uri=uri, folder=folder)
+    yield Store(uri=uri, folder=folder, cache=cache)
+    left = isolation.leftovers()
     isolation.reset_mlflow_state()
+    if left:
+        pytest.fail("the test left MLflow state behind: " + "; ".join(left), pytrace=False)
 
 
 # --- the exercise under test -------------------------------------------------
 
 
 @pytest.fixture
-def exercise(request):
-    """The module under test: your exercise file, or its reference solution."""
-    return loader.load(_target(request.config, request.path, getattr(request, "param", None)))
+def exercise(request, mlflow_store):
+    """The module under test, imported afresh: your exercise file, or its reference solution."""
+    module = loader.load(_target(request.config, request.path, getattr(request, "param", None)))
+    yield module
+    loader.unload(module)
 
 
 def pytest_generate_tests(metafunc):

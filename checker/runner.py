@@ -42,15 +42,22 @@ from checker.report import read_report
 def pytest_flags(kata: KataPaths) -> list[str]:
     """Flags of every pytest run of the checker.
 
-    The langsmith plugin costs 0.6 s and gives nothing here; ``-p checker.plugin``
+    The langsmith, hypothesis and anyio plugins cost 3 s together at every start and
+    give nothing here (``@given`` works without its plugin); ``-p checker.plugin``
     makes the kata's options available even in a tree without the repository's
-    conftest.py; an explicit rootdir keeps test ids relative to the kata root.
+    conftest.py; an explicit rootdir keeps test ids relative to the kata root
+    (and tells the plugin where the kata is); importlib mode lets two modules
+    have test files of the same name.
     """
     return [
         "-p", "no:cacheprovider",
         "-p", "no:langsmith_plugin",
+        "-p", "no:hypothesispytest",
+        "-p", "no:anyio",
+        "-p", "no:asyncio",
         "-p", "checker.plugin",
         "--rootdir", str(kata.root),
+        "--import-mode=importlib",
     ]  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """Fresh, cheap MLflow stores for tests.
 
 Migrating a new SQLite database to MLflow's schema takes 1-2 s. We do it once
-per MLflow version into a template file under ``.kata/cache/`` and give every
-test a copy of it, which costs a few milliseconds.
+per MLflow version into a template file in a cache folder (the kata's
+``.kata/cache/``) and give every test a copy of it, which costs a few
+milliseconds.
 """
 
 import os
@@ -11,14 +12,11 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from checker.paths import STATE
 
-
-def template_db() -> Path:
-    """Return the migrated template database, building it on first use."""
+def template_db(cache: Path) -> Path:
+    """Return the migrated template database in ``cache``, building it on first use."""
     import mlflow
 
-    cache = STATE / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     template = cache / f"template-mlflow-{mlflow.__version__}.db"
     if not template.exists():
@@ -44,13 +42,13 @@ def _build_template(target: Path) -> None:
     os.replace(tmp, target)
 
 
-def new_store(folder: Path) -> str:
-    """Copy the template into ``folder`` and return its ``sqlite:///`` URI.
+def new_store(folder: Path, cache: Path) -> str:
+    """Copy the template (kept in ``cache``) into ``folder``; return its ``sqlite:///`` URI.
 
     The default experiment's artifacts go to ``folder/mlruns/0``.
     """
     db = folder / "mlflow.db"
-    shutil.copyfile(template_db(), db)
+    shutil.copyfile(template_db(cache), db)
     with sqlite3.connect(db) as conn:
         conn.execute(
             "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",

@@ -1,9 +1,10 @@
 """Throw-away kata trees for the checker's own tests.
 
 A fake tree has the real layout (exercises/kata.toml, exercises/module_NN/,
-solutions/module_NN/) with tiny plain-Python exercises. Its conftest.py
-replaces the plugin's MLflow store with nothing, so a pytest run in it costs
-about half a second instead of importing MLflow.
+solutions/module_NN/) with tiny plain-Python exercises, checked by the real
+plugin and its ``exercise`` fixture. Its conftest.py only replaces the
+plugin's MLflow store with nothing, so a pytest run in it costs about half a
+second instead of importing MLflow.
 """
 
 import subprocess
@@ -15,29 +16,13 @@ import pytest
 from checker.manifest import KataPaths
 
 CONFTEST = '''\
-from pathlib import Path
-
 import pytest
-
-from checker import loader
-
-ROOT = Path(__file__).parent
 
 
 @pytest.fixture(autouse=True)
 def mlflow_store():
     """The fake exercises are plain Python: no MLflow store needed."""
     yield None
-
-
-@pytest.fixture
-def exercise(request):
-    """The learner's file, or with --solutions the one under this tree's solutions/."""
-    test_file = Path(request.path)
-    name = test_file.name.removeprefix("test_")
-    if request.config.getoption("solutions"):
-        return loader.load(ROOT / "solutions" / test_file.parent.name / name)
-    return loader.load(test_file.parent / name)
 '''
 
 STUB = '''\
@@ -144,6 +129,9 @@ def make_kata(root: Path, *exercises: FakeExercise, modules=None) -> KataPaths:
     kata.exercises.mkdir(parents=True, exist_ok=True)
     (kata.root / "conftest.py").write_text(CONFTEST)
     kata.manifest.write_text(manifest_text(modules, exercises))
+    for module in sorted(set(modules) | {ex.id.split("/")[0] for ex in exercises}):
+        (kata.exercises / module).mkdir(parents=True, exist_ok=True)
+        (kata.exercises / module / "README.md").write_text(f"# {module}\n")
     for ex in exercises:
         module, stem = ex.id.split("/")
         for folder in (kata.exercises / module, kata.solutions / module):
@@ -168,7 +156,7 @@ def git_commit_all(root: Path) -> None:
 
 
 # Plugins the fake exercises never need; without them a pytest run takes half the time.
-FAST_PYTEST = "-p no:xdist -p no:anyio"
+FAST_PYTEST = "-p no:xdist -p no:anyio -p no:hypothesispytest -p no:asyncio -p no:langsmith_plugin"
 
 
 @pytest.fixture

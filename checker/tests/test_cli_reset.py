@@ -1,4 +1,6 @@
-"""`kata reset`: restore the committed stub, keeping the learner's file as a backup."""
+"""`kata reset`: restore the stub as shipped, keeping the learner's file as a backup."""
+
+import subprocess
 
 from checker.progress import Progress
 from checker.tests import fake_kata
@@ -55,6 +57,38 @@ def test_reset_of_an_untouched_stub_does_nothing(tmp_path, cli):
     assert code == 0
     assert "already the original stub" in out
     assert not (kata.state / "backup").exists()
+
+
+def _commit(root, message):
+    identity = ["-c", "user.name=learner", "-c", "user.email=learner@localhost"]
+    for command in (["add", "-A"], [*identity, "commit", "-q", "-m", message]):
+        subprocess.run(["git", "-C", str(root), *command], check=True, capture_output=True)
+
+
+def test_reset_skips_the_learners_own_commits(tmp_path, cli):
+    kata = committed_kata(tmp_path)  # the learner's MINE is saved on top of the stub
+    _commit(kata.root, "my work")
+    write_stub(kata, "module_01/ex01_add", "def add(a, b):\n    return a - b\n")
+    _commit(kata.root, "more of my work")
+
+    code, out = cli(kata, "reset", "ex01", "--yes")
+
+    assert code == 0
+    assert (kata.exercises / "module_01/ex01_add.py").read_text() == STUB
+
+
+def test_reset_restores_the_newest_stub_the_maintainers_shipped(tmp_path, cli):
+    kata = make_kata(tmp_path / "kata", FakeExercise())
+    git_commit_all(kata.root)
+    updated = STUB.replace("Return a + b.", "Return the sum a + b.")
+    write_stub(kata, "module_01/ex01_add", updated)
+    _commit(kata.root, "clearer docstring")
+    write_stub(kata, "module_01/ex01_add", MINE)
+    _commit(kata.root, "my work")
+
+    cli(kata, "reset", "ex01", "--yes")
+
+    assert (kata.exercises / "module_01/ex01_add.py").read_text() == updated
 
 
 def test_reset_outside_a_git_checkout_explains_and_changes_nothing(tmp_path, cli):

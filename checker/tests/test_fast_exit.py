@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from checker.paths import ROOT
+from checker.manifest import DEFAULT_ROOT as ROOT
 
 # The plugin's autouse store fixture imports MLflow; these tests need no store.
 NO_STORE = "import pytest\n\n@pytest.fixture(autouse=True)\ndef mlflow_store():\n    yield None\n"

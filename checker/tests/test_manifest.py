@@ -132,3 +132,19 @@ def test_an_exercise_of_an_unlisted_module_is_a_problem(tmp_path):
     kata = make_kata(tmp_path, FakeExercise("module_03/ex01_x"), modules=["module_01"])
     problems = completeness_problems(load_manifest(kata), kata)
     assert problems == ["module_03/ex01_x: module module_03 is not in [[modules]]"]
+
+
+def test_a_module_folder_without_its_lesson_is_a_problem(kata):
+    (kata.exercises / "module_02" / "README.md").unlink()
+    problems = completeness_problems(load_manifest(kata), kata)
+    assert problems == ["exercises/module_02: no README.md (the module's lesson)"]
+
+
+def test_two_exercises_with_the_same_number_in_a_module_are_a_problem(tmp_path):
+    kata = make_kata(
+        tmp_path, FakeExercise("module_01/ex01_add"), FakeExercise("module_01/ex01_sum")
+    )
+    problems = completeness_problems(load_manifest(kata), kata)
+    assert problems == [
+        "module_01/ex01_add and module_01/ex01_sum: two exercises numbered ex01 in module_01"
+    ]

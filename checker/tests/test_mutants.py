@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.paths import EXERCISES, ROOT, SOLUTIONS
+from checker.manifest import KataPaths
 from checker.report import read_report
 
+KATA = KataPaths.default()
 MUTANTS = Path(__file__).parent / "mutants"
 
 
@@ -50,7 +51,7 @@ def apply_edits(source: str, edits: list[dict], label: str) -> str:
 
 def write_mutants(spec: Path, folder: Path) -> dict[Path, dict]:
     """Build the mutants of ``spec`` as files in ``folder``; return file -> entry."""
-    solution = SOLUTIONS / spec.parent.name / f"{spec.stem}.py"
+    solution = KATA.solutions / spec.parent.name / f"{spec.stem}.py"
     folder.mkdir()
     built = {}
     for mutant in tomllib.loads(spec.read_text())["mutants"]:
@@ -69,13 +70,13 @@ def test_a_mutant_edit_that_no_longer_matches_the_solution_is_reported():
 @pytest.mark.parametrize("spec", _mutant_files(), ids=lambda p: p.stem)
 def test_the_exercise_tests_reject_every_plausible_wrong_solution(spec, tmp_path):
     mutants = write_mutants(spec, tmp_path / spec.stem)
-    test_file = EXERCISES / spec.parent.name / f"test_{spec.stem}.py"
+    test_file = KATA.exercises / spec.parent.name / f"test_{spec.stem}.py"
     report_file = tmp_path / "report.jsonl"
     command = [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider"]
     command += [f"--exercise-file={m}" for m in mutants]
     command += [f"--kata-report={report_file}"]
 
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, cwd=KATA.root, capture_output=True, text=True, timeout=600)
 
     records = read_report(report_file)
     assert any(r["event"] == "finish" for r in records), (

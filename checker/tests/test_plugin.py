@@ -9,7 +9,7 @@ import mlflow
 import pytest
 
 from checker import isolation, loader, netguard
-from checker.paths import ROOT
+from checker.manifest import DEFAULT_ROOT as ROOT
 
 
 def test_each_test_gets_its_own_sqlite_store_in_a_temp_folder(mlflow_store, tmp_path):

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.paths import EXERCISES, SOLUTIONS
+from checker.manifest import KataPaths
+from checker.stubs import is_untouched_stub, public_functions, raises_not_implemented
 
-STUBS = sorted(EXERCISES.glob("module_*/ex*.py"))
+KATA = KataPaths.default()
+STUBS = sorted(KATA.exercises.glob("module_*/ex*.py"))
 
 
 def _public_interface(path: Path) -> dict[str, str]:
@@ -52,7 +54,7 @@ def _signature(node) -> str:
 
 @pytest.mark.parametrize("stub", STUBS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_the_stub_and_its_solution_have_the_same_public_interface(stub):
-    solution = SOLUTIONS / stub.parent.name / stub.name
+    solution = KATA.solutions / stub.parent.name / stub.name
     assert solution.exists(), f"no reference solution {solution}"
     mine, theirs = _public_interface(stub), _public_interface(solution)
     assert mine.keys() == theirs.keys(), (
@@ -62,4 +64,16 @@ def test_the_stub_and_its_solution_have_the_same_public_interface(stub):
     different = [name for name in mine if mine[name] != theirs[name]]
     assert not different, "signature, docstring or value differs for: " + ", ".join(
         f"\n--- stub:\n{mine[n]}\n--- solution:\n{theirs[n]}" for n in different
+    )
+
+
+@pytest.mark.parametrize("stub", STUBS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_public_function_of_the_stub_raises_not_implemented(stub):
+    """What `kata reset` relies on to tell the shipped stub from a learner's commit."""
+    tree = ast.parse(stub.read_text())
+    filled_in = [f.name for f in public_functions(tree) if not raises_not_implemented(f)]
+    assert is_untouched_stub(stub.read_text()), (
+        f"every public function and method of a stub must raise NotImplementedError; "
+        f"these do not: {filled_in or 'there are no public functions'}. Give ready-made "
+        "helpers a leading underscore."
     )

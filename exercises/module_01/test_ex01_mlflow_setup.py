@@ -4,19 +4,11 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from checker.store import new_store
-
 EXPERIMENT = "kata-module-01"
 
 
 def _experiment_names(client: MlflowClient) -> list[str]:
     return sorted(e.name for e in client.search_experiments())
-
-
-def _other_store(mlflow_store) -> str:
-    folder = mlflow_store.folder / "other-store"
-    folder.mkdir()
-    return new_store(folder)
 
 
 def test_it_returns_the_id_of_an_experiment_with_that_name(exercise, mlflow_store):
@@ -74,7 +66,7 @@ def test_a_second_call_merges_its_tags_into_the_first_ones(exercise, mlflow_stor
 
 
 def test_an_explicit_tracking_uri_wins_over_the_environment(exercise, mlflow_store):
-    other_uri = _other_store(mlflow_store)
+    other_uri = mlflow_store.another_store("other-store")
 
     exercise.setup_mlflow(EXPERIMENT, tracking_uri=other_uri)
 
@@ -114,7 +106,7 @@ def test_without_uri_or_environment_variable_mlflow_default_is_used(
 def test_a_blank_experiment_name_is_rejected_before_touching_mlflow(
     exercise, mlflow_store, bad_name
 ):
-    other_uri = _other_store(mlflow_store)
+    other_uri = mlflow_store.another_store("other-store")
     uri_before = mlflow.get_tracking_uri()
 
     try:

@@ -1,41 +1,15 @@
 """Checks for ex04_lineage: traces, runs and prompts linked to a LoggedModel, read back."""
 
-import json
-
 import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from checker.asserts import only_trace, search_traces, wait_for_prompt_links
+from checker.asserts import only_trace, search_traces
+from checker.lookups import all_runs, linked_prompts, model_ids_of
 
 PROMPT = "qa"
 TEMPLATE = "Answer in one sentence: {{question}}"
 QUESTIONS = ["What is a trace?", "What is a run?", "What is a LoggedModel?"]
-
-
-def _linked_prompts(tags: dict) -> list[str]:
-    return [
-        f"{p['name']}/{p['version']}" for p in json.loads(tags.get("mlflow.linkedPrompts", "[]"))
-    ]
-
-
-def _model_ids_of(run) -> set[str]:
-    inputs = run.inputs.model_inputs if run.inputs else []
-    outputs = run.outputs.model_outputs if run.outputs else []
-    return {m.model_id for m in [*inputs, *outputs]}
-
-
-def _all_runs(client):
-    """Every run, with its model inputs and outputs (search_runs leaves those out)."""
-    found = client.search_runs([e.experiment_id for e in client.search_experiments()])
-    return [client.get_run(run.info.run_id) for run in found]
-
-
-@pytest.fixture(autouse=True)
-def _prompt_links_settle():
-    """MLflow links prompts in background threads; let them finish within the test."""
-    yield
-    wait_for_prompt_links()
 
 
 @pytest.fixture
@@ -49,9 +23,7 @@ def test_answer_is_one_trace_that_loads_the_prompt(exercise, prompt_uri):
     assert reply == "Answer in one sentence: What is MLflow?", (
         f"expected answer to return the prompt filled in with the question; got {reply!r}"
     )
-    trace = only_trace()
-    wait_for_prompt_links()
-    prompts = _linked_prompts(MlflowClient().get_trace(trace.info.trace_id).info.tags)
+    prompts = linked_prompts(only_trace())
     assert f"{PROMPT}/1" in prompts, (
         f"expected the trace to be linked to the prompt version {PROMPT}/1; linked prompts: "
         f"{prompts or 'none'}. Load the prompt inside the traced function."
@@ -86,14 +58,14 @@ def test_run_app_records_one_run_linked_to_the_model(exercise, prompt_uri, mlflo
     model_id = exercise.run_app("qa-bot", prompt_uri, QUESTIONS)
 
     client = mlflow_store.client()
-    runs = _all_runs(client)
+    runs = all_runs()
     assert len(runs) == 1, f"expected exactly one run; found {len(runs)}"
     run = runs[0]
     source_run = client.get_logged_model(model_id).source_run_id
-    assert model_id in _model_ids_of(run) or source_run == run.info.run_id, (
+    assert model_id in model_ids_of(run) or source_run == run.info.run_id, (
         f"expected the run to be linked to the model {model_id} (as the model's source run, "
         f"or with the model among its inputs or outputs); the run lists models "
-        f"{sorted(_model_ids_of(run)) or 'none'}. A metric logged while the model is "
+        f"{sorted(model_ids_of(run)) or 'none'}. A metric logged while the model is "
         "active links the run to it."
     )
     assert run.data.metrics.get("questions_answered") == len(QUESTIONS), (
@@ -105,16 +77,13 @@ def test_run_app_records_one_run_linked_to_the_model(exercise, prompt_uri, mlflo
 
 def test_the_prompt_version_is_linked_to_the_model_and_the_run(exercise, prompt_uri, mlflow_store):
     model_id = exercise.run_app("qa-bot", prompt_uri, QUESTIONS[:2])
-    wait_for_prompt_links()
 
-    client = mlflow_store.client()
-    on_model = _linked_prompts(client.get_logged_model(model_id).tags)
+    on_model = linked_prompts(mlflow_store.client().get_logged_model(model_id))
     assert on_model == [f"{PROMPT}/1"], (
         f"expected the model to be linked to the prompt version {PROMPT}/1; found {on_model}. "
         "load_prompt links the prompt to the model that is active when it runs."
     )
-    runs = _all_runs(client)
-    on_runs = {run.info.run_id: _linked_prompts(run.data.tags) for run in runs}
+    on_runs = {run.info.run_id: linked_prompts(run) for run in all_runs()}
     assert any(f"{PROMPT}/1" in p for p in on_runs.values()), (
         f"expected the run to be linked to the prompt version {PROMPT}/1; found {on_runs}. "
         "load_prompt links the prompt to the run that is active when it runs."

@@ -4,9 +4,7 @@ Every test here turns MLflow's deprecation warnings into errors, so a 2.x idiom
 fails at the line that uses it.
 """
 
-import logging
 import re
-import warnings
 
 import mlflow
 import mlflow.sklearn
@@ -20,40 +18,7 @@ SETOSA = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_w
 VIRGINICA = {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.6, "petal_width": 2.2}
 
 
-class LegacyMlflowUsage(AssertionError):
-    """An MLflow 2.x idiom was used."""
-
-
-# What MLflow 3.17 logs (it raises no Python warning for these) and what to do instead.
-_LEGACY_LOG_MESSAGES = [
-    ("`artifact_path` is deprecated", "log the model with name=... instead of artifact_path=..."),
-    (
-        "registering model based on",
-        "register the model's own URI, model_info.model_uri (models:/<model_id>), not a runs:/ URI",
-    ),
-    ("deprecated", "use the MLflow 3 replacement it names"),
-]
-
-
-class _FailOnLegacyLogs(logging.Handler):
-    def emit(self, record):
-        message = record.getMessage()
-        for needle, advice in _LEGACY_LOG_MESSAGES:
-            if needle.lower() in message.lower():
-                raise LegacyMlflowUsage(f"MLflow 2.x idiom: MLflow warned {message!r}; {advice}.")
-
-
-@pytest.fixture(autouse=True)
-def mlflow_3_idioms_only():
-    """MLflow deprecation warnings and 2.x fallbacks become errors at the call."""
-    handler = _FailOnLegacyLogs(level=logging.WARNING)
-    mlflow_logger = logging.getLogger("mlflow")  # it does not propagate to the root logger
-    mlflow_logger.addHandler(handler)
-    with warnings.catch_warnings():
-        for category in (FutureWarning, DeprecationWarning):
-            warnings.filterwarnings("error", message=r"(?s).*mlflow", category=category)
-        yield
-    mlflow_logger.removeHandler(handler)
+pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")
 
 
 def _register_constant_model(prediction: str) -> str:

@@ -1,0 +1,168 @@
+"""Nothing leaks from one exercise test to the next (each case fails on the old plugin).
+
+One pytest run, with the real plugin and real MLflow stores, over a throw-away
+kata tree whose tests would see each other's state if anything leaked; each
+test below reads that run's report.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.manifest import KataPaths
+from checker.report import read_report
+from checker.runner import pytest_flags
+
+# A correct learner file that does at import time what learners often do.
+MODULE_LEVEL_STATE = """\
+import mlflow
+from mlflow import MlflowClient
+from mlflow.utils.autologging_utils import autologging_is_disabled
+
+client = MlflowClient()
+EXPERIMENT_ID = mlflow.set_experiment("set-at-import").experiment_id
+mlflow.openai.autolog()
+
+
+def experiment_names():
+    return sorted(e.name for e in client.search_experiments())
+
+
+def openai_autolog_is_on():
+    return not autologging_is_disabled("openai")
+"""
+
+MODULE_LEVEL_TESTS = """\
+import mlflow
+import pytest
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_module_level_state_belongs_to_this_tests_store(exercise, mlflow_store, n):
+    assert exercise.client.tracking_uri == mlflow_store.uri
+    assert exercise.experiment_names() == ["Default", "set-at-import"]
+    assert mlflow.get_experiment(exercise.EXPERIMENT_ID).name == "set-at-import"
+    assert exercise.openai_autolog_is_on()
+"""
+
+LAST_IDS_TESTS = """\
+import mlflow
+
+
+def test_a_records_a_trace_a_run_and_a_model():
+    @mlflow.trace
+    def step():
+        return 1
+
+    step()
+    with mlflow.start_run():
+        mlflow.create_external_model(name="m")
+    assert mlflow.get_last_active_trace_id() is not None
+    assert mlflow.last_active_run() is not None
+    assert mlflow.last_logged_model() is not None
+
+
+def test_b_starts_with_no_last_trace_run_or_model():
+    assert mlflow.get_last_active_trace_id() is None
+    assert mlflow.last_active_run() is None
+    assert mlflow.last_logged_model() is None
+"""
+
+LEFTOVER_TESTS = """\
+import mlflow
+
+
+def test_leaves_a_run_active():
+    mlflow.start_run()
+
+
+def test_leaves_a_span_open():
+    mlflow.start_span_no_context("dangling")
+
+
+def test_after_them_nothing_is_left():
+    assert mlflow.active_run() is None
+    assert mlflow.get_current_active_span() is None
+"""
+
+PLAIN_EXERCISE = "def answer():\n    return 42\n"
+PLAIN_TESTS = "def test_answer(exercise):\n    assert exercise.answer() == 42\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict[str, dict]:
+    """Run the throw-away tree once; return each test's failing phase (or None)."""
+    root = tmp_path_factory.mktemp("leaky-kata")
+    ex = root / "exercises"
+    _write(ex / "module_08" / "ex01_state.py", PLAIN_EXERCISE)
+    _write(ex / "module_08" / "test_ex01_state.py", PLAIN_TESTS)
+    _write(ex / "module_09" / "ex01_state.py", MODULE_LEVEL_STATE)
+    _write(ex / "module_09" / "test_ex01_state.py", MODULE_LEVEL_TESTS)
+    _write(ex / "module_09" / "test_ex02_last_ids.py", LAST_IDS_TESTS)
+    _write(ex / "module_09" / "test_ex03_leftovers.py", LEFTOVER_TESTS)
+    report = root / "report.jsonl"
+    command = [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:xdist"]
+    command += pytest_flags(KataPaths(root)) + [f"--kata-report={report}"]
+    ran = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+    records = read_report(report)
+    assert records, f"pytest wrote no report:\n{ran.stdout[-3000:]}\n{ran.stderr[-2000:]}"
+    tests: dict[str, dict] = {}
+    for record in records:
+        if record.get("event") == "collect_error":
+            pytest.fail(f"collection failed: {record['message']}")
+        if record.get("event") == "result":
+            name = record["nodeid"].replace("exercises/", "")
+            tests.setdefault(name, {})
+            if record["outcome"] == "failed":
+                tests[name].setdefault("failure", record)
+    return tests
+
+
+def _failure(outcomes, name):
+    assert name in outcomes, f"{name} did not run; ran: {sorted(outcomes)}"
+    return outcomes[name].get("failure")
+
+
+def test_two_modules_may_have_test_files_of_the_same_name(outcomes):
+    assert _failure(outcomes, "module_08/test_ex01_state.py::test_answer") is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_a_module_level_client_cache_and_autolog_work_in_every_test_of_a_file(outcomes, n):
+    name = f"module_09/test_ex01_state.py::test_module_level_state_belongs_to_this_tests_store[{n}]"
+    failure = _failure(outcomes, name)
+    assert failure is None, failure and failure["message"]
+
+
+def test_the_last_active_trace_run_and_model_are_forgotten_between_tests(outcomes):
+    first = "module_09/test_ex02_last_ids.py::test_a_records_a_trace_a_run_and_a_model"
+    second = "module_09/test_ex02_last_ids.py::test_b_starts_with_no_last_trace_run_or_model"
+    assert _failure(outcomes, first) is None
+    failure = _failure(outcomes, second)
+    assert failure is None, failure and failure["message"]
+
+
+def test_a_run_left_active_fails_the_test_and_says_which(outcomes):
+    failure = _failure(outcomes, "module_09/test_ex03_leftovers.py::test_leaves_a_run_active")
+    assert failure is not None and failure["when"] == "teardown"
+    assert "the test left MLflow state behind: the run " in failure["message"]
+    assert "is still active" in failure["message"]
+
+
+def test_a_span_left_open_fails_the_test_and_names_it(outcomes):
+    failure = _failure(outcomes, "module_09/test_ex03_leftovers.py::test_leaves_a_span_open")
+    assert failure is not None and failure["when"] == "teardown"
+    assert "has spans that never ended: 'dangling'" in failure["message"]
+
+
+def test_what_a_test_left_open_is_closed_before_the_next(outcomes):
+    name = "module_09/test_ex03_leftovers.py::test_after_them_nothing_is_left"
+    failure = _failure(outcomes, name)
+    assert failure is None, failure and failure["message"]
