@@ -67,7 +67,7 @@ def test_a_mutant_edit_that_no_longer_matches_the_solution_is_reported():
         apply_edits("a = 1\n", [{"replace": "b = 2\n", "with": "b = 3\n"}], "x/y")
 
 
-@pytest.mark.parametrize("spec", _mutant_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("spec", _mutant_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_the_exercise_tests_reject_every_plausible_wrong_solution(spec, tmp_path):
     mutants = write_mutants(spec, tmp_path / spec.stem)
     test_file = KATA.exercises / spec.parent.name / f"test_{spec.stem}.py"

@@ -1,35 +1,15 @@
-"""Runnable examples behind the project's console scripts.
-
-``uv run mlflow-tracking-example`` runs the reference solution of
+"""``uv run mlflow-tracking-example``: the reference solution of
 module_01/ex02_basic_tracking against a local store, so you can see a fully
 tracked run in the MLflow UI before (or after) writing your own.
-
-Only the standard library is imported at module level: MLflow and
-scikit-learn load when an example actually runs.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
-from checker.manifest import KataPaths
+from checker.examples import DEFAULT_URI, load_solution
 
-DEFAULT_URI = "sqlite:///mlflow.db"
 EXAMPLE_EXPERIMENT = "mlflow-tracking-example"
-
-
-def _load_solution(relative: str):
-    """Import ``solutions/<relative>`` by path (solutions/ is not a package)."""
-    path = KataPaths.default().solutions / relative
-    name = f"kata_example_{Path(relative).stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def tracking_example() -> None:
@@ -37,8 +17,8 @@ def tracking_example() -> None:
     uri = os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
     print(f"Tracking to {uri} (set MLFLOW_TRACKING_URI to use another store)...", flush=True)
 
-    setup = _load_solution("module_01/ex01_mlflow_setup.py")
-    tracking = _load_solution("module_01/ex02_basic_tracking.py")
+    setup = load_solution("module_01/ex01_mlflow_setup.py")
+    tracking = load_solution("module_01/ex02_basic_tracking.py")
     experiment_id = setup.setup_mlflow(
         EXAMPLE_EXPERIMENT, tracking_uri=uri, tags={"source": "uv run mlflow-tracking-example"}
     )
