@@ -54,7 +54,7 @@ def _note(console, progress: Progress) -> None:
 
 
 def cmd_check(args, kata: KataPaths, console) -> int:
-    from checker.runner import CheckOptions, check_exercises
+    from checker.check import CheckOptions, check_exercises
 
     manifest = load_manifest(kata)
     progress = Progress.load(kata)
@@ -107,7 +107,7 @@ def _check_many(console, kata, exercises, progress, options):
     from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn
     from rich.progress import Progress as Bar
 
-    from checker.runner import check_exercises
+    from checker.check import check_exercises
 
     running: list[str] = []
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -228,7 +228,8 @@ def cmd_diff(args, kata: KataPaths, console) -> int:
 def cmd_watch(args, kata: KataPaths, console) -> int:
     import watchfiles
 
-    from checker.runner import CheckOptions, Watcher, check_exercises, watch_loop
+    from checker.check import CheckOptions, check_exercises
+    from checker.watch import Watcher, watch_loop
 
     manifest = load_manifest(kata)
     progress = Progress.load(kata)
@@ -537,12 +538,13 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         cmd_verify,
         "the maintainers' check (what CI runs)",
-        "Check the kata itself: ruff lint and format; the manifest matches the files;\n"
-        "the checker's own tests pass; every test passes on the reference solutions;\n"
-        "every test fails with NotImplementedError on the untouched stubs. The last\n"
-        "line reads 'N passed, N failed'; the exit status is 1 when anything failed.",
+        "Check the kata itself: ruff lint and format; mypy; the manifest matches the\n"
+        "files; the checker's own tests pass; every test passes on the reference\n"
+        "solutions; every test fails with NotImplementedError on the untouched stubs;\n"
+        "every plausible wrong solution fails its tests. Each step prints its time. The\n"
+        "last line reads 'N passed, N failed'; the exit status is 1 when anything failed.",
     )
-    sub.add_argument("modules", nargs="*", metavar="module_NN", help="limit steps 4-5 to these")
+    sub.add_argument("modules", nargs="*", metavar="module_NN", help="limit steps 5-7 to these")
     sub.add_argument(
         "-n", "--workers", type=int, default=2, help="pytest-xdist workers (2; 0 = none)"
     )

@@ -179,7 +179,7 @@ def forget_price_catalog() -> None:
     """A price table read from MLFLOW_MODEL_CATALOG_URI is cached for an hour."""
     providers = sys.modules.get("mlflow.utils.providers")
     if providers is not None:
-        providers._remote_cache = None
+        setattr(providers, "_remote_cache", None)  # noqa: B010 - a module's private global
 
 
 def leftovers() -> list[str]:

@@ -76,12 +76,12 @@ def _guarded_getaddrinfo(host, port, *args, **kwargs):
 
 
 def install() -> None:
-    socket.socket.connect = _guarded_connect
-    socket.socket.connect_ex = _guarded_connect_ex
-    socket.getaddrinfo = _guarded_getaddrinfo
+    setattr(socket.socket, "connect", _guarded_connect)  # noqa: B010 - patching on purpose
+    setattr(socket.socket, "connect_ex", _guarded_connect_ex)  # noqa: B010
+    setattr(socket, "getaddrinfo", _guarded_getaddrinfo)  # noqa: B010
 
 
 def uninstall() -> None:
-    socket.socket.connect = _real_connect
-    socket.socket.connect_ex = _real_connect_ex
-    socket.getaddrinfo = _real_getaddrinfo
+    setattr(socket.socket, "connect", _real_connect)  # noqa: B010
+    setattr(socket.socket, "connect_ex", _real_connect_ex)  # noqa: B010
+    setattr(socket, "getaddrinfo", _real_getaddrinfo)  # noqa: B010

@@ -200,6 +200,7 @@ def pytest_runtest_makereport(item, call):
     rep = yield
     exc = call.excinfo.value if call.excinfo else None
     exercise_file = _exercise_file_of(item)
+    # user_properties travel from xdist workers to the controller, which writes the report.
     rep.user_properties.append(
         (
             "kata",
@@ -219,14 +220,15 @@ def pytest_runtest_logreport(report):
     if writer is None:
         return
     details = dict(report.user_properties).get("kata", {})
-    writer.write(
-        event="result",
-        nodeid=report.nodeid,
-        when=report.when,
-        outcome=report.outcome,
-        duration=round(report.duration, 3),
-        message=kata_report.crash_message(report),
-        **details,
+    writer.write_result(
+        kata_report.PhaseResult(
+            nodeid=report.nodeid,
+            when=report.when,
+            outcome=report.outcome,
+            duration=round(report.duration, 3),
+            message=kata_report.crash_message(report),
+            **details,
+        )
     )
 
 

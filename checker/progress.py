@@ -13,6 +13,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from checker.manifest import Exercise, KataPaths, Manifest
 
@@ -197,7 +198,7 @@ class Progress:
 
     def edited_since_check(self, exercise: Exercise) -> bool:
         result = self.result(exercise.id)
-        return bool(result) and result.hash != exercise_hash(self.kata, exercise)
+        return result is not None and result.hash != exercise_hash(self.kata, exercise)
 
     def hints_shown(self, exercise_id: str) -> int:
         return int(self.data["exercises"].get(exercise_id, {}).get("hints_shown", 0))
@@ -234,7 +235,7 @@ def kept_stores(kata: KataPaths) -> list[Path]:
 def overview(kata: KataPaths, manifest: Manifest, progress: Progress) -> dict:
     """Every module and exercise with its status, the next exercise and the totals:
     what ``kata`` shows and ``kata list --json`` prints."""
-    modules = [{"id": m.id, "title": m.title} for m in manifest.modules]
+    modules: list[dict[str, Any]] = [{"id": m.id, "title": m.title} for m in manifest.modules]
     known = {m["id"] for m in modules}
     for exercise in manifest.exercises:  # an exercise whose module has no entry
         if exercise.module not in known:

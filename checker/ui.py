@@ -30,7 +30,7 @@ def make_console() -> Console:
 def print_overview(console: Console, data: dict) -> None:
     """The table of modules and exercises, the overall progress and what to do next."""
     table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
-    rows = []
+    rows: list[tuple[str | Text, ...]] = []
     next_id = data["next"]["id"] if data["next"] else None
     for index, module in enumerate(data["modules"]):
         if index and data["modules"][index - 1]["exercises"]:

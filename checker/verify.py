@@ -1,15 +1,21 @@
 """``kata verify``: the maintainers' check of the kata itself, what CI runs.
 
 1. ruff check and ruff format --check on checker/ solutions/ fixtures/
-2. the manifest and the files on disk match
-3. the checker's own tests pass (checker/tests)
-4. every exercise test passes against the reference solutions
-5. every exercise test fails with NotImplementedError against the untouched stubs
+2. mypy on checker/ fixtures/
+3. the manifest and the files on disk match
+4. the checker's own tests pass (checker/tests, but for the mutants)
+5. every exercise test passes against the reference solutions
+6. every exercise test fails with NotImplementedError against the untouched stubs
+7. every plausible wrong solution (checker/tests/mutants/) fails its exercise's tests
 
-Each ruff command and the manifest are one check each; every test of steps 3-5
-is one check. Progress is printed as it happens (CI logs), failures are listed
-again at the end, and the last line is ``N passed, N failed``.
+``kata verify module_NN`` limits steps 5-7 to that module. Each ruff and mypy
+command and the manifest are one check each; every test of steps 4-7 is one
+check. Progress is printed as it happens (CI logs) with each step's time,
+failures are listed again at the end, and the last line is
+``N passed, N failed``.
 """
+
+from __future__ import annotations
 
 import re
 import sys
@@ -23,6 +29,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from checker.check import pytest_flags
 from checker.manifest import (
     KataPaths,
     Manifest,
@@ -30,10 +37,11 @@ from checker.manifest import (
     completeness_problems,
     load_manifest,
 )
-from checker.report import read_report
-from checker.runner import condense, pytest_flags, run_process, stop_all
+from checker.process import run_process, stop_all
+from checker.report import Report, TestOutcome, condense, read_report
 
-STEPS = 5
+STEPS = 7
+MUTANT_TESTS = "checker/tests/test_mutants.py"
 
 
 @dataclass
@@ -106,14 +114,18 @@ def verify(
 
     out.step(1, "ruff: lint and format")
     ruff_checks(kata, out)
-    out.step(2, "the manifest matches the files")
+    out.step(2, "mypy: types")
+    mypy_check(kata, out)
+    out.step(3, "the manifest matches the files")
     manifest_check(kata, manifest, manifest_error, out)
-    out.step(3, "the checker's own tests (checker/tests)")
+    out.step(4, "the checker's own tests (checker/tests)")
     checker_tests(kata, out, workers, timeout)
-    out.step(4, f"every test passes on the reference solutions ({scope})")
+    out.step(5, f"every test passes on the reference solutions ({scope})")
     solution_tests(kata, selected, out, workers, timeout)
-    out.step(5, f"every test fails with NotImplementedError on the stubs ({scope})")
+    out.step(6, f"every test fails with NotImplementedError on the stubs ({scope})")
     stub_tests(kata, manifest, selected, out, workers, timeout)
+    out.step(7, f"every plausible wrong solution fails its tests ({scope})")
+    mutant_tests(kata, selected if modules else None, out, workers, timeout)
 
     out.end_step()
     tally = out.tally
@@ -170,7 +182,21 @@ def ruff_checks(kata: KataPaths, out: Reporter) -> None:
             out.failed(name, ran.output or f"exit status {ran.returncode}")
 
 
-# --- step 2 -------------------------------------------------------------------
+def mypy_check(kata: KataPaths, out: Reporter) -> None:
+    folders = [name for name in ("checker", "fixtures") if (kata.root / name).is_dir()]
+    if not folders:
+        out.note("no checker/ or fixtures/ to type-check")
+        return
+    command = [sys.executable, "-m", "mypy", *folders]
+    ran = run_process(command, kata.root, timeout=600)
+    name = f"mypy {' '.join(f + '/' for f in folders)}"
+    if ran.returncode == 0:
+        out.passed(name)
+    else:
+        out.failed(name, ran.output or f"exit status {ran.returncode}")
+
+
+# --- step 3 -------------------------------------------------------------------
 
 
 def manifest_check(kata: KataPaths, manifest, error: str | None, out: Reporter) -> None:
@@ -185,10 +211,10 @@ def manifest_check(kata: KataPaths, manifest, error: str | None, out: Reporter) 
         out.passed(f"{name}: {len(manifest.exercises)} exercises, entries and files match")
 
 
-# --- steps 3-5: pytest runs -----------------------------------------------------
+# --- steps 4-7: pytest runs -----------------------------------------------------
 
 
-TestVerdict = Callable[[str, dict | None], str | None]  # (nodeid, failure) -> why it failed
+TestVerdict = Callable[[TestOutcome], str | None]  # why the test is a failed check, or None
 
 
 def run_pytest_step(
@@ -199,19 +225,18 @@ def run_pytest_step(
     out: Reporter,
     workers: int,
     timeout: float,
-) -> dict[str, dict | None]:
+) -> Report:
     """Run pytest on ``targets``, deciding and printing each test as it finishes.
 
-    Returns every test seen: nodeid -> its failing phase record (None if none).
+    Returns the run's report.
     """
     command = [sys.executable, "-m", "pytest", *targets, "-q", *pytest_flags(kata), *extra]
     if workers > 1:
         command += ["-n", str(workers), "--dist", "loadgroup"]
-    seen: dict[str, dict | None] = {}
     decided: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="kata-verify-") as tmp:
-        report = Path(tmp) / "report.jsonl"
-        command += ["--kata-report", str(report)]
+        report_file = Path(tmp) / "report.jsonl"
+        command += ["--kata-report", str(report_file)]
         holder: dict = {}
         thread = threading.Thread(
             target=lambda: holder.update(ran=run_process(command, kata.root, timeout)),
@@ -221,67 +246,58 @@ def run_pytest_step(
         try:
             while thread.is_alive():
                 thread.join(0.5)
-                _decide(read_report(report), seen, decided, verdict, out)
+                _decide(read_report(report_file), decided, verdict, out)
         except BaseException:  # Ctrl-C or SIGTERM: leave no test process behind
             stop_all()
             raise
-        records = read_report(report)
-        _decide(records, seen, decided, verdict, out, final=True)
+        report = read_report(report_file)
+        _decide(report, decided, verdict, out, final=True)
         ran = holder.get("ran")
+    label = f"pytest {' '.join(targets)}"
     if ran is None:  # run_process raised (e.g. Ctrl-C in the thread)
-        out.failed(f"pytest {' '.join(targets)}", "the test process could not be run")
-        return seen
-    for record in records:
-        if record.get("event") == "collect_error":
-            out.failed(f"collecting {record.get('nodeid')}", record.get("message", ""))
-    finish = next((r for r in records if r.get("event") == "finish"), None)
+        out.failed(label, "the test process could not be run")
+        return report
+    for nodeid, message in report.collect_errors:
+        out.failed(f"collecting {nodeid}", message)
+    tail = "\n".join(ran.output.strip().splitlines()[-15:])
     if ran.timed_out:
+        out.failed(label, f"timed out after {timeout:g} s; tests still running were killed")
+    elif not report.finished:
         out.failed(
-            f"pytest {' '.join(targets)}",
-            f"timed out after {timeout:g} s; tests still running were killed",
+            label, f"the test process stopped unexpectedly (exit code {ran.returncode})\n{tail}"
         )
-    elif finish is None:
-        tail = "\n".join(ran.output.strip().splitlines()[-15:])
-        out.failed(
-            f"pytest {' '.join(targets)}",
-            f"the test process stopped unexpectedly (exit code {ran.returncode})\n{tail}",
-        )
-    elif not seen and finish.get("exitstatus") not in (0, 5):
-        tail = "\n".join(ran.output.strip().splitlines()[-15:])
-        out.failed(f"pytest {' '.join(targets)}", f"exit status {finish['exitstatus']}\n{tail}")
-    return seen
+    elif not report.tests and report.exitstatus not in (0, 5):
+        out.failed(label, f"exit status {report.exitstatus}\n{tail}")
+    return report
 
 
-def _decide(records, seen, decided, verdict: TestVerdict, out: Reporter, final=False) -> None:
+def _decide(
+    report: Report, decided: set[str], verdict: TestVerdict, out: Reporter, final=False
+) -> None:
     """Decide each test whose teardown has been reported (or all of them, at the end)."""
-    complete = set()
-    for record in records:
-        if record.get("event") != "result":
-            continue
-        nodeid = record["nodeid"]
-        seen.setdefault(nodeid, None)
-        if record.get("outcome") == "failed" and seen[nodeid] is None:
-            seen[nodeid] = record
-        elif record.get("outcome") == "skipped" and seen[nodeid] is None:
-            seen[nodeid] = {**record, "skipped": True}
-        if record.get("when") == "teardown":
-            complete.add(nodeid)
-    for nodeid in seen:
-        if nodeid in decided or not (final or nodeid in complete):
+    for nodeid, test in report.tests.items():
+        if nodeid in decided or not (final or test.complete):
             continue
         decided.add(nodeid)
-        why = verdict(nodeid, seen[nodeid])
+        why = verdict(test)
         if why is None:
             out.passed(nodeid)
         else:
             out.failed(nodeid, why)
 
 
-def _failure_text(failure: dict) -> str:
-    text = condense(failure.get("message") or failure.get("exception") or "failed", 20)
-    if failure.get("where"):
-        text += f"\n(at {failure['where']})"
+def _failure_text(test: TestOutcome) -> str:
+    failure = test.failure
+    if failure is None:
+        return "failed"
+    text = condense(failure.message or failure.exception or "failed", 20)
+    if failure.where:
+        text += f"\n(at {failure.where})"
     return text
+
+
+def _skipped(test: TestOutcome) -> str | None:
+    return test.skip.message if test.skip else None
 
 
 def checker_tests(kata: KataPaths, out: Reporter, workers: int, timeout: float) -> None:
@@ -290,16 +306,34 @@ def checker_tests(kata: KataPaths, out: Reporter, workers: int, timeout: float) 
         out.failed("checker/tests", "the folder is missing")
         return
 
-    def verdict(nodeid, failure):
-        if failure is None:
-            return None
-        if failure.get("skipped"):
-            return f"skipped: {failure.get('message')}"
-        return _failure_text(failure)
+    def verdict(test: TestOutcome) -> str | None:
+        if test.outcome == "skipped":
+            return f"skipped: {_skipped(test)}"
+        return _failure_text(test) if test.failure else None
 
-    seen = run_pytest_step(kata, ["checker/tests"], [], verdict, out, workers, timeout)
-    if not seen:
+    extra = [f"--ignore={MUTANT_TESTS}"]
+    report = run_pytest_step(kata, ["checker/tests"], extra, verdict, out, workers, timeout)
+    if not report.tests:
         out.failed("checker/tests", "no tests were collected")
+
+
+def mutant_tests(
+    kata: KataPaths, modules: list[str] | None, out: Reporter, workers: int, timeout: float
+) -> None:
+    """The mutants of ``modules`` (all of them when None) must fail their tests."""
+    if not (kata.root / MUTANT_TESTS).is_file():
+        out.note(f"no {MUTANT_TESTS}")
+        return
+
+    def verdict(test: TestOutcome) -> str | None:
+        if test.outcome == "skipped":
+            return f"skipped: {_skipped(test)}"
+        return _failure_text(test) if test.failure else None
+
+    extra = ["-k", " or ".join(modules)] if modules else []
+    report = run_pytest_step(kata, [MUTANT_TESTS], extra, verdict, out, workers, timeout)
+    if not report.tests:
+        out.note("no plausible wrong solutions for the selected modules")
 
 
 def _module_targets(kata: KataPaths, modules: list[str]) -> list[str]:
@@ -312,12 +346,10 @@ def solution_tests(kata, modules, out: Reporter, workers: int, timeout: float) -
         out.note("no exercise tests in the selected modules yet")
         return
 
-    def verdict(nodeid, failure):
-        if failure is None:
-            return None
-        if failure.get("skipped"):
-            return f"skipped on the solution: {failure.get('message')}"
-        return "fails on the reference solution: " + _failure_text(failure)
+    def verdict(test: TestOutcome) -> str | None:
+        if test.outcome == "skipped":
+            return f"skipped on the solution: {_skipped(test)}"
+        return "fails on the reference solution: " + _failure_text(test) if test.failure else None
 
     run_pytest_step(kata, targets, ["--solutions"], verdict, out, workers, timeout)
 
@@ -325,21 +357,21 @@ def solution_tests(kata, modules, out: Reporter, workers: int, timeout: float) -
 def stub_tests(kata, manifest, modules, out: Reporter, workers: int, timeout: float) -> None:
     targets = _module_targets(kata, modules)
 
-    def verdict(nodeid, failure):
-        if failure is None:
+    def verdict(test: TestOutcome) -> str | None:
+        if test.outcome == "skipped":
+            return f"skipped on the stub: {_skipped(test)}"
+        if test.failure is None:
             return "passes on the untouched stub: it must fail until the learner writes the code"
-        if failure.get("skipped"):
-            return f"skipped on the stub: {failure.get('message')}"
-        if failure.get("not_implemented"):
+        if test.failure.not_implemented:
             return None
         return (
-            f"fails on the stub with {failure.get('exception') or 'an error'} "
-            "instead of NotImplementedError: " + _failure_text(failure)
+            f"fails on the stub with {test.failure.exception or 'an error'} "
+            "instead of NotImplementedError: " + _failure_text(test)
         )
 
-    seen = {}
+    seen: dict[str, TestOutcome] = {}
     if targets:
-        seen = run_pytest_step(kata, targets, [], verdict, out, workers, timeout)
+        seen = run_pytest_step(kata, targets, [], verdict, out, workers, timeout).tests
     else:
         out.note("no exercise tests in the selected modules yet")
     # Every exercise needs at least one test.

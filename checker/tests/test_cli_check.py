@@ -81,3 +81,26 @@ def test_check_when_everything_is_done_says_so(tmp_path, cli):
     code, out = cli(kata, "check")
     assert code == 0
     assert "Every exercise is done" in out
+
+
+SLOW_TESTS = """\
+import time
+
+
+def test_adds_two_numbers(exercise):
+    time.sleep(1.5)
+    assert exercise.add(1, 2) == 3
+"""
+
+
+def test_check_of_a_module_prints_results_in_learning_order_even_when_run_in_parallel(
+    tmp_path, cli
+):
+    kata = make_kata(
+        tmp_path,
+        FakeExercise("module_01/ex01_add", stub=SOLUTION, tests=SLOW_TESTS),
+        FakeExercise("module_01/ex02_sub", stub=SOLUTION),
+    )
+    code, out = cli(kata, "check", "module_01", "--jobs", "2")
+    assert code == 0
+    assert out.index("module_01/ex01_add") < out.index("module_01/ex02_sub")

@@ -2,9 +2,9 @@
 
 from checker.manifest import load_manifest
 from checker.progress import DONE, FAILING, CheckResult, Progress
-from checker.runner import Watcher, watch_loop
 from checker.tests import fake_kata
 from checker.tests.fake_kata import FakeExercise, make_kata
+from checker.watch import Watcher, watch_loop
 
 mlflow_store = fake_kata.mlflow_store  # no MLflow in these tests
 

@@ -56,3 +56,19 @@ def test_the_llm_answers_with_the_best_matching_sentence_of_the_context():
         "answer the query.\nQuery: What replaced stages in the registry?\nAnswer: "
     )
     assert extract_answer(prompt) == "Aliases replaced stages in the registry."
+
+
+def test_streaming_and_async_give_the_same_as_the_plain_calls():
+    import asyncio
+
+    llm, embedding = ExtractiveLLM(), KeywordEmbedding()
+    prompt = "Context information is below.\n---------------------\nSpark is lazy.\n"
+    prompt += "---------------------\nQuery: Is Spark lazy?\nAnswer: "
+
+    streamed = "".join(r.delta or "" for r in llm.stream_complete(prompt))
+
+    assert streamed == llm.complete(prompt).text == "Spark is lazy."
+    assert asyncio.run(embedding.aget_text_embedding("udf")) == embedding.get_text_embedding("udf")
+    assert asyncio.run(embedding.aget_query_embedding("udf")) == embedding.get_query_embedding(
+        "udf"
+    )

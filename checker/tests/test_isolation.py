@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from checker.check import pytest_flags
 from checker.manifest import KataPaths
-from checker.report import read_report
-from checker.runner import pytest_flags
+from checker.report import TestOutcome, read_report
 
 # A correct learner file that does at import time what learners often do.
 MODULE_LEVEL_STATE = """\
@@ -97,7 +97,7 @@ def _write(path: Path, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> dict[str, dict]:
+def outcomes(tmp_path_factory) -> dict[str, TestOutcome]:
     """Run the throw-away tree once; return each test's failing phase (or None)."""
     root = tmp_path_factory.mktemp("leaky-kata")
     ex = root / "exercises"
@@ -111,23 +111,17 @@ def outcomes(tmp_path_factory) -> dict[str, dict]:
     command = [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:xdist"]
     command += pytest_flags(KataPaths(root)) + [f"--kata-report={report}"]
     ran = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
-    records = read_report(report)
-    assert records, f"pytest wrote no report:\n{ran.stdout[-3000:]}\n{ran.stderr[-2000:]}"
-    tests: dict[str, dict] = {}
-    for record in records:
-        if record.get("event") == "collect_error":
-            pytest.fail(f"collection failed: {record['message']}")
-        if record.get("event") == "result":
-            name = record["nodeid"].replace("exercises/", "")
-            tests.setdefault(name, {})
-            if record["outcome"] == "failed":
-                tests[name].setdefault("failure", record)
-    return tests
+    result = read_report(report)
+    assert result.finished, f"pytest did not finish:\n{ran.stdout[-3000:]}\n{ran.stderr[-2000:]}"
+    if result.collect_errors:
+        pytest.fail(f"collection failed: {result.collect_errors[0][1]}")
+    return {nodeid.replace("exercises/", ""): test for nodeid, test in result.tests.items()}
 
 
 def _failure(outcomes, name):
     assert name in outcomes, f"{name} did not run; ran: {sorted(outcomes)}"
-    return outcomes[name].get("failure")
+    failure = outcomes[name].failure
+    return None if failure is None else {"when": failure.when, "message": failure.message}
 
 
 def test_two_modules_may_have_test_files_of_the_same_name(outcomes):

@@ -78,19 +78,16 @@ def test_the_exercise_tests_reject_every_plausible_wrong_solution(spec, tmp_path
 
     result = subprocess.run(command, cwd=KATA.root, capture_output=True, text=True, timeout=600)
 
-    records = read_report(report_file)
-    assert any(r["event"] == "finish" for r in records), (
+    report = read_report(report_file)
+    assert report.finished, (
         f"the test run did not finish (exit {result.returncode}):\n{result.stdout[-3000:]}"
     )
     failures = defaultdict(list)
-    for record in records:
-        if record["event"] == "result" and record["outcome"] == "failed":
-            failures[record["exercise_file"]].append(record)
+    for test in report.failures:
+        failures[test.failure.exercise_file].append(test.failure)
     survivors = [f"{m['name']} ({m['why']})" for p, m in mutants.items() if not failures[str(p)]]
     assert not survivors, f"these wrong solutions pass every test of {spec.stem}: {survivors}"
-    not_implemented = [
-        r["nodeid"] for rs in failures.values() for r in rs if r.get("not_implemented")
-    ]
+    not_implemented = [f.nodeid for fs in failures.values() for f in fs if f.not_implemented]
     assert not not_implemented, (
         f"these failed by NotImplementedError, not by an assertion: {not_implemented}"
     )

@@ -62,7 +62,7 @@ def test_a_corrupt_progress_file_is_moved_aside_and_rebuilt(kata):
     (kata.state / "progress.json").write_text("{ not json")
     progress = Progress.load(kata)
     assert progress.data == {"version": VERSION, "exercises": {}}
-    assert "could not be used" in progress.note
+    assert "could not be used" in (progress.note or "")
     assert len(list(kata.state.glob("progress.json.unreadable-*"))) == 1
 
 

@@ -1,4 +1,4 @@
-"""Checking an exercise: a pytest subprocess, its report, and what the learner is told.
+"""`kata check`: a pytest subprocess, its report, and what the learner is told.
 
 The first tests feed report records straight to ``interpret``; the others run
 real subprocesses in a throw-away kata tree of plain-Python exercises.
@@ -6,9 +6,10 @@ real subprocesses in a throw-away kata tree of plain-Python exercises.
 
 import pytest
 
+from checker.check import CheckOptions, check_exercises, check_one, interpret, timeout_for
 from checker.manifest import Exercise, load_manifest
 from checker.progress import CRASH, DONE, EXIT, FAILING, NOT_STARTED, TIMEOUT, Progress
-from checker.runner import CheckOptions, check_exercises, check_one, interpret, timeout_for
+from checker.report import Report
 from checker.tests import fake_kata
 from checker.tests.fake_kata import (
     HALF_RIGHT,
@@ -39,6 +40,14 @@ def ran(nodeid, outcome="passed", when="call", **extra):
     return records
 
 
+def interpret_records(records, returncode, timed_out=False, timeout=None):
+    """What a check concludes from these report lines."""
+    report = Report()
+    for record in records:
+        report.add(record)
+    return interpret(EXERCISE, report, returncode, timed_out, timeout)
+
+
 FINISH_OK = [{"event": "finish", "exitstatus": 0}]
 FINISH_FAILED = [{"event": "finish", "exitstatus": 1}]
 NOT_IMPLEMENTED = {"not_implemented": True, "exception": "NotImplementedError", "message": "TODO"}
@@ -48,13 +57,13 @@ NOT_IMPLEMENTED = {"not_implemented": True, "exception": "NotImplementedError", 
 
 
 def test_every_test_passed_with_a_finish_record_is_done():
-    result = interpret(EXERCISE, ran(T1) + ran(T2) + FINISH_OK, 0)
+    result = interpret_records(ran(T1) + ran(T2) + FINISH_OK, 0)
     assert (result.status, result.passed, result.total) == (DONE, 2, 2)
 
 
 def test_a_report_without_finish_is_a_crash_naming_the_running_test():
     records = ran(T1) + [{"event": "start", "nodeid": T2}]
-    result = interpret(EXERCISE, records, returncode=0)
+    result = interpret_records(records, returncode=0)
     assert (result.status, result.problem) == (FAILING, CRASH)
     assert result.message.startswith(
         "the test process stopped unexpectedly (exit code 0) while running test_two; "
@@ -64,40 +73,40 @@ def test_a_report_without_finish_is_a_crash_naming_the_running_test():
 
 def test_a_timeout_names_the_test_that_was_running():
     records = ran(T1) + [{"event": "start", "nodeid": T2}]
-    result = interpret(EXERCISE, records, returncode=-9, timed_out=True, timeout=5)
+    result = interpret_records(records, returncode=-9, timed_out=True, timeout=5)
     assert (result.status, result.problem) == (FAILING, TIMEOUT)
     assert result.message.startswith("timed out after 5 s while running test_two")
 
 
 def test_a_run_that_collected_no_tests_is_not_a_pass():
-    result = interpret(EXERCISE, [{"event": "finish", "exitstatus": 5}], 5)
+    result = interpret_records([{"event": "finish", "exitstatus": 5}], 5)
     assert result.status == FAILING
     assert result.message == "no tests were collected from test_ex01_add.py"
 
 
 def test_a_test_file_that_cannot_be_collected_is_not_a_pass():
     records = [{"event": "collect_error", "nodeid": "x", "message": "ImportError: nope"}]
-    result = interpret(EXERCISE, records + FINISH_FAILED, 1)
+    result = interpret_records(records + FINISH_FAILED, 1)
     assert result.status == FAILING
     assert "ImportError: nope" in result.message
 
 
 def test_every_test_failing_with_not_implemented_means_not_started():
     records = ran(T1, "failed", **NOT_IMPLEMENTED) + ran(T2, "failed", **NOT_IMPLEMENTED)
-    result = interpret(EXERCISE, records + FINISH_FAILED, 1)
+    result = interpret_records(records + FINISH_FAILED, 1)
     assert (result.status, result.passed, result.total) == (NOT_STARTED, 0, 2)
 
 
 def test_not_implemented_beside_a_passing_test_is_failing():
     records = ran(T1) + ran(T2, "failed", **NOT_IMPLEMENTED)
-    result = interpret(EXERCISE, records + FINISH_FAILED, 1)
+    result = interpret_records(records + FINISH_FAILED, 1)
     assert (result.status, result.passed, result.total) == (FAILING, 1, 2)
 
 
 def test_the_first_failure_gives_its_test_message_and_line_in_the_learner_file():
     failure = {"message": "AssertionError: expected 3", "where": "ex01_add.py:4 in add"}
     records = ran(T1) + ran(T2, "failed", **failure)
-    result = interpret(EXERCISE, records + FINISH_FAILED, 1)
+    result = interpret_records(records + FINISH_FAILED, 1)
     assert (result.test, result.message, result.where) == (
         "test_two",
         "AssertionError: expected 3",
@@ -107,27 +116,27 @@ def test_the_first_failure_gives_its_test_message_and_line_in_the_learner_file()
 
 def test_a_failing_setup_counts_as_a_failed_test():
     records = ran(T1, "failed", when="setup", message="fixture broke")
-    result = interpret(EXERCISE, records + FINISH_FAILED, 1)
+    result = interpret_records(records + FINISH_FAILED, 1)
     assert (result.status, result.passed, result.message) == (FAILING, 0, "fixture broke")
 
 
 def test_sys_exit_in_the_learner_code_is_named_plainly():
     records = ran(T1, "failed", exception="SystemExit", message="SystemExit: 0")
-    result = interpret(EXERCISE, records + FINISH_FAILED, 1)
+    result = interpret_records(records + FINISH_FAILED, 1)
     assert (result.status, result.problem) == (FAILING, EXIT)
     assert "your code called sys.exit()" in result.message
 
 
 def test_a_skipped_test_is_not_a_pass():
     records = ran(T1) + ran(T2, "skipped", when="setup", message="no spark")
-    result = interpret(EXERCISE, records + FINISH_OK, 0)
+    result = interpret_records(records + FINISH_OK, 0)
     assert result.status == FAILING
     assert "skipped: no spark" in result.message
 
 
 def test_pytest_where_explanations_are_left_out_of_the_message():
     message = "AssertionError: assert 3 == -3\n +  where 3 = <function add at 0x1>(-1, -2)"
-    result = interpret(EXERCISE, ran(T1, "failed", message=message) + FINISH_FAILED, 1)
+    result = interpret_records(ran(T1, "failed", message=message) + FINISH_FAILED, 1)
     assert result.message == "AssertionError: assert 3 == -3"
 
 
@@ -245,7 +254,7 @@ def test_results_are_recorded_and_come_back_in_manifest_order(two):
 def test_an_unchanged_exercise_is_not_run_again(two, monkeypatch):
     exercises = load_manifest(two).exercises
     check_exercises(two, exercises, Progress.load(two), CheckOptions())
-    monkeypatch.setattr("checker.runner.check_one", lambda *a: pytest.fail("ran again"))
+    monkeypatch.setattr("checker.check.check_one", lambda *a: pytest.fail("ran again"))
     results = check_exercises(two, exercises, Progress.load(two), CheckOptions())
     assert all(r.cached for r in results)
 
@@ -263,10 +272,10 @@ def test_a_tests_own_assertion_message_is_kept_without_pytests_comparison():
         "assert {'env': 'dev'} == {'env': 'prod'}\n"
         "  \n  Differing items:\n  Use -v to get more diff"
     )
-    result = interpret(EXERCISE, ran(T1, "failed", message=message) + FINISH_FAILED, 1)
+    result = interpret_records(ran(T1, "failed", message=message) + FINISH_FAILED, 1)
     assert result.message == "AssertionError: expected tags {'env': 'prod'}; found {'env': 'dev'}"
 
 
 def test_a_process_killed_by_a_signal_names_the_signal():
-    result = interpret(EXERCISE, [{"event": "start", "nodeid": T1}], returncode=-11)
+    result = interpret_records([{"event": "start", "nodeid": T1}], returncode=-11)
     assert "stopped unexpectedly (killed by SIGSEGV) while running test_one" in result.message
