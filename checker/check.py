@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.manifest import DEFAULT_TIMEOUT, Exercise, KataPaths
-from checker.process import run_process, stop_all
+from checker.process import ProcessOutcome, run_process, stop_all
 from checker.progress import (
     COLLECT,
     CRASH,
@@ -71,13 +71,23 @@ def timeout_for(exercise: Exercise, options: CheckOptions) -> int:
     return options.timeout or exercise.timeout or DEFAULT_TIMEOUT
 
 
-def pytest_command(kata: KataPaths, exercise: Exercise, report: Path, options: CheckOptions):
-    command = [sys.executable, "-m", "pytest", str(kata.test_file(exercise)), *pytest_flags(kata)]
-    command += ["-v"] if options.verbose else ["-q"]
-    command += ["--kata-report", str(report)]
+def pytest_args(kata: KataPaths, exercise: Exercise, report: Path, options: CheckOptions):
+    """The arguments of pytest for one check (after ``python -m pytest``)."""
+    args = [str(kata.test_file(exercise)), *pytest_flags(kata)]
+    args += ["-v"] if options.verbose else ["-q"]
+    args += ["--kata-report", str(report)]
     if options.keep_store:
-        command.append("--keep-store")
-    return command
+        args.append("--keep-store")
+    return args
+
+
+# Runs pytest with these arguments in this folder within a timeout; may use the scratch folder.
+Runner = Callable[[list[str], Path, float, Path], ProcessOutcome]
+
+
+def cold_run(args: list[str], cwd: Path, timeout: float, scratch: Path) -> ProcessOutcome:
+    """A new ``python -m pytest`` process (``kata watch`` uses a warm worker instead)."""
+    return run_process([sys.executable, "-m", "pytest", *args], cwd, timeout)
 
 
 # --- what a run means ------------------------------------------------------------------
@@ -163,7 +173,9 @@ def interpret(
 # --- checking exercises ------------------------------------------------------
 
 
-def check_one(kata: KataPaths, exercise: Exercise, options: CheckOptions) -> CheckResult:
+def check_one(
+    kata: KataPaths, exercise: Exercise, options: CheckOptions, run: Runner = cold_run
+) -> CheckResult:
     """Run one exercise's tests now (no cache) and return what they found."""
     digest = exercise_hash(kata, exercise)
     for what, path in (("exercise", kata.stub(exercise)), ("test", kata.test_file(exercise))):
@@ -179,8 +191,8 @@ def check_one(kata: KataPaths, exercise: Exercise, options: CheckOptions) -> Che
     timeout = timeout_for(exercise, options)
     with tempfile.TemporaryDirectory(prefix="kata-check-") as tmp:
         report_file = Path(tmp) / "report.jsonl"
-        command = pytest_command(kata, exercise, report_file, options)
-        ran = run_process(command, kata.root, timeout)
+        args = pytest_args(kata, exercise, report_file, options)
+        ran = run(args, kata.root, timeout, Path(tmp))
         report = read_report(report_file)
     result = interpret(exercise, report, ran.returncode, ran.timed_out, timeout)
     result.hash, result.checked_at = digest, now().isoformat()
@@ -211,6 +223,7 @@ def check_exercises(
     options: CheckOptions,
     on_start: Callable[[Exercise], None] | None = None,
     on_done: Callable[[Exercise, CheckResult], None] | None = None,
+    run: Runner = cold_run,
 ) -> list[CheckResult]:
     """Check each exercise (reusing unchanged ones), record and save the results.
 
@@ -236,18 +249,18 @@ def check_exercises(
         progress.save()
         in_order.finished(exercise, result)
 
-    def run(exercise: Exercise) -> CheckResult:
+    def check(exercise: Exercise) -> CheckResult:
         if on_start:
             on_start(exercise)
-        return check_one(kata, exercise, options)
+        return check_one(kata, exercise, options, run)
 
     if len(to_run) == 1 or options.jobs <= 1:
         for exercise in to_run:  # in this thread: Ctrl-C reaches the wait directly
-            finished(exercise, run(exercise))
+            finished(exercise, check(exercise))
     elif to_run:
         pool = ThreadPoolExecutor(max_workers=options.jobs)
         try:
-            futures = {pool.submit(run, e): e for e in to_run}
+            futures = {pool.submit(check, e): e for e in to_run}
             for future in as_completed(futures):
                 finished(futures[future], future.result())
         except BaseException:

@@ -229,6 +229,7 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
     import watchfiles
 
     from checker.check import CheckOptions, check_exercises
+    from checker.warm import WarmWorker, WorkerGone, can_fork, imports_of, restarts_worker
     from checker.watch import Watcher, watch_loop
 
     manifest = load_manifest(kata)
@@ -236,10 +237,23 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
     _note(console, progress)
     current = manifest.find(args.exercise) if args.exercise else None
     options = CheckOptions(timeout=args.timeout)
+    worker = WarmWorker(kata) if can_fork() and not args.cold else None
+    if worker:
+        with console.status("Starting the warm worker (pytest and MLflow, loaded once) ..."):
+            worker.start()
+    warmed: set[str] = set()
 
     def check(exercise):
         with console.status(f"Checking {exercise.id} ..."):
-            return check_exercises(kata, [exercise], progress, options)[0]
+            if worker is None:
+                return check_exercises(kata, [exercise], progress, options)[0]
+            if exercise.id not in warmed:  # its own imports: LangChain, LlamaIndex ...
+                try:
+                    worker.warm(imports_of(kata, exercise))
+                except WorkerGone:
+                    worker.restart()
+                warmed.add(exercise.id)
+            return check_exercises(kata, [exercise], progress, options, run=worker.run)[0]
 
     def say(event, exercise, result):
         if event == "result":
@@ -254,16 +268,39 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
             console.print(Text("Every exercise is done. Well done!", style="bold green"))
 
     def changes():
-        only_python = watchfiles.PythonFilter()
-        for batch in watchfiles.watch(kata.exercises, watch_filter=only_python, debounce=800):
-            yield [path for _change, path in batch]
+        watched = [p for p in (kata.exercises, kata.root / "checker", kata.root / "fixtures")]
+        watched += [kata.root / n for n in ("uv.lock", "pyproject.toml", "conftest.py")]
+        watched = [p for p in watched if p.exists()]
+        for batch in watchfiles.watch(*watched, watch_filter=_KataFilter(), debounce=800):
+            paths = [path for _change, path in batch]
+            if worker and any(restarts_worker(kata, Path(p)) for p in paths):
+                worker.restart()  # the tests, the checker or the libraries changed
+                warmed.clear()
+            yield paths
 
     console.print(Text("Watching exercises/ (Ctrl-C to stop).", style="dim"))
     try:
         watch_loop(Watcher(kata, manifest, progress, current, check, say), changes())
     except KeyboardInterrupt:
         console.print("Stopped watching.")
+    finally:
+        if worker:
+            worker.stop()
     return 0
+
+
+class _KataFilter:
+    """Python files, the lock and the project file; never caches or editor droppings."""
+
+    def __init__(self):
+        import watchfiles
+
+        self.default = watchfiles.DefaultFilter()
+
+    def __call__(self, change, path: str) -> bool:
+        return self.default(change, path) and (
+            path.endswith(".py") or Path(path).name in ("uv.lock", "pyproject.toml")
+        )
 
 
 def _waiting(console, kata: KataPaths, exercise: Exercise) -> None:
@@ -499,10 +536,16 @@ def build_parser() -> argparse.ArgumentParser:
         "re-check the current exercise on every save",
         "Check the current exercise (or the one given), then re-check it each time you\n"
         "save its file. When it passes, move on to the next exercise not done. Saving\n"
-        "another exercise's file switches to that exercise. Ctrl-C stops.",
+        "another exercise's file switches to that exercise. Ctrl-C stops.\n"
+        "A warm worker keeps pytest and MLflow loaded, so a re-check answers in about a\n"
+        "second, with a fresh store and a fresh import of your file as always; --cold\n"
+        "starts a new pytest process per check instead.",
     )
     sub.add_argument("exercise", nargs="?", help="where to start (default: the current one)")
     sub.add_argument("--timeout", type=int, metavar="S", help="seconds per check")
+    sub.add_argument(
+        "--cold", action="store_true", help="a new pytest process per check (no warm worker)"
+    )
 
     sub = command(
         "reset",

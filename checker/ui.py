@@ -125,6 +125,8 @@ def print_result(
     line.append(f"  {_headline(result)}", style=STATUS_STYLE[kind])
     if result.cached:
         line.append("  (unchanged since last check; --force re-runs)", style="dim")
+    elif result.duration:
+        line.append(f"  ({result.duration:.1f} s)", style="dim")
     console.print(line)
     if not detail:
         return

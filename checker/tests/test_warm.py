@@ -1,0 +1,141 @@
+"""The warm worker of `kata watch`: the same results as a cold check, and it survives
+whatever the learner's code does."""
+
+import pytest
+
+from checker.check import CheckOptions, check_one
+from checker.manifest import load_manifest
+from checker.progress import CRASH, DONE, TIMEOUT
+from checker.tests import fake_kata
+from checker.tests.fake_kata import (
+    HALF_RIGHT,
+    HANG,
+    OS_EXIT,
+    SOLUTION,
+    STUB,
+    SYNTAX_ERROR,
+    SYS_EXIT,
+    FakeExercise,
+    make_kata,
+)
+from checker.warm import WarmWorker, can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="the warm worker needs fork()")
+
+SEGFAULT = """\
+import ctypes
+
+
+def add(a, b):
+    return ctypes.string_at(0)
+"""
+
+LEARNER_FILES = {
+    "correct": SOLUTION,
+    "untouched": STUB,
+    "half_right": HALF_RIGHT,
+    "syntax_error": SYNTAX_ERROR,
+    "os_exit": OS_EXIT,
+    "sys_exit": SYS_EXIT,
+    "hang": HANG,
+    "segfault": SEGFAULT,
+}
+
+
+@pytest.fixture(scope="module")
+def kata(tmp_path_factory):
+    exercises = [
+        FakeExercise(f"module_01/ex{n:02d}_{kind}", stub=source, timeout=2)
+        for n, (kind, source) in enumerate(LEARNER_FILES.items(), 1)
+    ]
+    return make_kata(tmp_path_factory.mktemp("kata"), *exercises)
+
+
+@pytest.fixture(scope="module")
+def worker(kata):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+        started = WarmWorker(kata).start()
+        yield started
+        started.stop()
+
+
+def _results(kata, worker, kind):
+    exercise = next(e for e in load_manifest(kata).exercises if e.id.endswith(kind))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+        cold = check_one(kata, exercise, CheckOptions())
+    warm = check_one(kata, exercise, CheckOptions(), run=worker.run)
+    return cold, warm
+
+
+def _same(result):
+    return (
+        result.status,
+        result.problem,
+        result.passed,
+        result.total,
+        result.message,
+        result.where,
+    )
+
+
+@pytest.mark.parametrize("kind", list(LEARNER_FILES))
+def test_a_warm_check_reports_exactly_what_a_cold_check_reports(kata, worker, kind):
+    cold, warm = _results(kata, worker, kind)
+    assert _same(warm) == _same(cold)
+    assert worker.alive
+
+
+def test_a_crash_in_native_code_is_reported_as_a_crash_and_the_worker_survives(kata, worker):
+    _, warm = _results(kata, worker, "segfault")
+    assert warm.problem == CRASH
+    assert "killed by SIGSEGV" in warm.message
+    _, after = _results(kata, worker, "correct")
+    assert after.status == DONE
+
+
+def test_a_hang_is_killed_at_the_timeout_and_the_worker_survives(kata, worker):
+    _, warm = _results(kata, worker, "hang")
+    assert warm.problem == TIMEOUT and warm.duration < 10
+    assert worker.alive
+
+
+def test_a_warm_check_is_faster_than_a_cold_one(kata, worker):
+    cold, warm = _results(kata, worker, "correct")
+    assert warm.duration < cold.duration, (warm.duration, cold.duration)
+
+
+def test_a_worker_that_died_is_started_again_on_the_next_check(kata):
+    worker = WarmWorker(kata).start()
+    worker.process.kill()
+    worker.process.wait()
+    exercise = load_manifest(kata).exercises[0]
+    try:
+        result = check_one(kata, exercise, CheckOptions(), run=worker.run)
+    finally:
+        worker.stop()
+    assert result.status == DONE
+
+
+def test_a_change_to_a_test_file_the_checker_the_kit_or_the_lock_restarts_the_worker(kata):
+    from checker.warm import restarts_worker
+
+    restarting = ["exercises/module_01/test_ex01_correct.py", "checker/plugin.py"]
+    restarting += ["fixtures/llm_server.py", "uv.lock", "pyproject.toml", "conftest.py"]
+    assert all(restarts_worker(kata, kata.root / p) for p in restarting)
+    assert not restarts_worker(kata, kata.root / "exercises/module_01/ex01_correct.py")
+
+
+def test_the_worker_preloads_what_the_tests_and_the_solution_import_never_the_learners_file(
+    tmp_path,
+):
+    from checker.warm import imports_of
+
+    kata = make_kata(tmp_path)
+    exercise = load_manifest(kata).exercises[0]
+    kata.test_file(exercise).write_text("import json\nfrom os import path\n" + fake_kata.TESTS)
+    kata.solution(exercise).write_text("import decimal\n" + SOLUTION)
+    kata.stub(exercise).write_text("import this_module_is_the_learners\n" + SOLUTION)
+
+    assert imports_of(kata, exercise) == ["json", "os", "decimal"]

@@ -1,0 +1,278 @@
+"""A warm worker for ``kata watch``: pytest and MLflow loaded once, a fresh child per check.
+
+    worker = WarmWorker(kata)                      # starts `python -m checker.warm`
+    outcome = worker.run(pytest_args, output, 120) # like process.run_process, warm
+    worker.stop()
+
+A cold check pays 2-5 s before its first test runs: starting Python, importing
+pytest, MLflow, its SQL stores, LangChain... The worker pays that once. For
+each check it forks; the child runs pytest on the exercise's test file with
+exactly the flags of a cold check (a fresh MLflow store per test, a fresh import
+of the learner's file, the same report) and exits. The learner's code only
+ever runs in the child, so a syntax error, a hang (the worker kills the child's
+process group at the timeout), ``os._exit`` or a crash in native code costs
+the worker nothing, and is reported exactly as a cold check reports it.
+
+Only POSIX systems can fork; elsewhere ``kata watch`` checks cold.
+
+The worker speaks JSON lines on its stdin and on a copy of its stdout:
+``{"op": "warm", "modules": [...]}`` imports more modules (an exercise's own
+imports) and answers ``{"ok": true}``; ``{"op": "check", "args": [...],
+"cwd": ..., "output": ..., "timeout": s}`` answers ``{"returncode",
+"timed_out", "duration"}``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import gc
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from checker.manifest import Exercise, KataPaths
+from checker.process import ProcessOutcome
+
+# What every check needs, imported once by the worker.
+BASE_MODULES = [
+    "pytest",
+    "mlflow",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "mlflow.tracing.fluent",
+    "mlflow.genai",
+    "checker.plugin",
+    "checker.asserts",
+    "checker.lookups",
+    "fixtures.pytest_fixtures",
+]
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform != "win32"
+
+
+def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
+    """The modules that the exercise's test file and reference solution import.
+
+    Never the learner's file: the worker must not run code that might start a
+    thread before it forks.
+    """
+    modules: list[str] = []
+    for path in (kata.test_file(exercise), kata.solution(exercise)):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.append(node.module)
+    return list(dict.fromkeys(modules))
+
+
+def restarts_worker(kata: KataPaths, path: Path) -> bool:
+    """A change here may change what the worker has loaded: the checker, the kit,
+    a test file, the libraries."""
+    path = path.resolve()
+    root = kata.root.resolve()
+    if path.name.startswith("test_") or path.name in ("uv.lock", "pyproject.toml", "conftest.py"):
+        return True
+    return any(path.is_relative_to(root / folder) for folder in ("checker", "fixtures"))
+
+
+class WorkerGone(Exception):
+    """The worker process died or stopped answering; start a new one."""
+
+
+class WarmWorker:
+    """The client side: starts the worker and sends it checks."""
+
+    def __init__(self, kata: KataPaths):
+        self.kata = kata
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WarmWorker:
+        log = self.kata.state / "warm-worker.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "checker.warm", str(self.kata.root)],
+                cwd=self.kata.root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        if not self.alive:
+            self.start()
+        process = self.process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write((json.dumps(request) + "\n").encode())
+            process.stdin.flush()
+            line = process.stdout.readline()
+        except (BrokenPipeError, OSError) as err:
+            raise WorkerGone(str(err)) from err
+        if not line:
+            raise WorkerGone(f"the warm worker exited (status {process.poll()})")
+        return json.loads(line)
+
+    def warm(self, modules: list[str]) -> None:
+        """Import ``modules`` in the worker (failures are ignored)."""
+        self._ask({"op": "warm", "modules": modules})
+
+    def run(self, args: list[str], cwd: Path, timeout: float, scratch: Path) -> ProcessOutcome:
+        """Run ``pytest args`` in a forked child: a ``checker.check.Runner`` like ``cold_run``.
+
+        If the worker itself died, it is started again and this check runs cold.
+        """
+        start = time.monotonic()
+        output = scratch / "output.txt"
+        request = {
+            "op": "check",
+            "args": args,
+            "cwd": str(cwd),
+            "output": str(output),
+            "timeout": timeout,
+        }
+        try:
+            reply = self._ask(request)
+        except WorkerGone:
+            from checker.check import cold_run
+
+            self.restart()
+            return cold_run(args, cwd, timeout, scratch)
+        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
+        return ProcessOutcome(
+            reply["returncode"], reply["timed_out"], text, time.monotonic() - start
+        )
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.stdin:
+                process.stdin.close()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+# --- the worker process -----------------------------------------------------------------
+
+
+def _import_quietly(modules: list[str]) -> None:
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    # Move everything imported so far out of the garbage collector's sight: the
+    # children then neither scan nor copy-on-write these objects (3x faster checks).
+    gc.freeze()
+
+
+def _prepare(root: Path) -> None:
+    """Everything a check needs that does not depend on the learner's code."""
+    sys.path.insert(0, str(root))
+    from checker import isolation
+
+    isolation.apply_test_env()  # the same offline environment the children test in
+    _import_quietly(BASE_MODULES)
+    from checker.store import template_db
+
+    template_db(KataPaths(root).state / "cache")  # built once, copied for every test
+
+
+def _run_child(args: list[str], cwd: str, output: str) -> None:
+    """In the forked child: run pytest with its output in ``output``; never return."""
+    code = 3
+    try:
+        os.setpgid(0, 0)  # the worker kills this whole group at the timeout
+        out = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # input() fails instead of waiting
+        os.chdir(cwd)
+        import pytest
+
+        # The worker imported the kata's plugins before pytest could rewrite their asserts.
+        quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        code = int(pytest.main([*args, *quiet]))
+    except BaseException:  # noqa: BLE001 - whatever happens, the child must end here
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _wait(pid: int, timeout: float) -> tuple[int | None, bool]:
+    """The child's return code (negative for a signal), and whether it timed out."""
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), False
+        if time.monotonic() >= deadline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status), True
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def serve(root: Path) -> None:
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed goes to the log, not into the replies
+    _prepare(root)
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["op"] == "warm":
+            _import_quietly(request["modules"])
+            replies.write(json.dumps({"ok": True}) + "\n")
+            continue
+        start = time.monotonic()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _run_child(request["args"], request["cwd"], request["output"])
+        returncode, timed_out = _wait(pid, float(request["timeout"]))
+        reply = {
+            "returncode": returncode,
+            "timed_out": timed_out,
+            "duration": time.monotonic() - start,
+        }
+        replies.write(json.dumps(reply) + "\n")
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))
