@@ -1,5 +1,7 @@
 """`kata check`: which exercises it runs, what it prints, its exit status."""
 
+import re
+
 from checker.progress import Progress
 from checker.tests import fake_kata
 from checker.tests.fake_kata import HALF_RIGHT, SOLUTION, STUB, FakeExercise, make_kata
@@ -104,3 +106,29 @@ def test_check_of_a_module_prints_results_in_learning_order_even_when_run_in_par
     code, out = cli(kata, "check", "module_01", "--jobs", "2")
     assert code == 0
     assert out.index("module_01/ex01_add") < out.index("module_01/ex02_sub")
+
+
+def _colours(text: str) -> list[str]:
+    """The colour codes (foreground or background) among the text's ANSI styles."""
+    codes = [p for m in re.findall(r"\x1b\[([\d;]*)m", text) for p in m.split(";") if p]
+    return [c for c in codes if 30 <= int(c) <= 49 or 90 <= int(c) <= 107]
+
+
+def test_output_has_no_escape_codes_when_it_is_not_a_terminal(tmp_path, cli):
+    code, out = cli(kata_with(tmp_path, first=HALF_RIGHT), "check", "ex01")
+    assert "\x1b[" not in out
+
+
+def test_no_color_turns_colours_off_even_in_a_terminal(tmp_path, cli, monkeypatch):
+    kata = kata_with(tmp_path, first=HALF_RIGHT)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # pretend to be a terminal
+    _, coloured = cli(kata, "check", "ex01", "--force")
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, plain = cli(kata, "check", "ex01", "--force")
+    assert _colours(coloured) and not _colours(plain)
+
+
+def test_a_failure_in_the_learners_code_names_its_path_and_line_for_editors(tmp_path, cli):
+    source = "def add(a, b):\n    return a + b + undefined_name\n"
+    code, out = cli(kata_with(tmp_path, first=source), "check", "ex01")
+    assert "at exercises/module_01/ex01_add.py:2 in add" in out
