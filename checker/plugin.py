@@ -51,6 +51,12 @@ def pytest_addoption(parser):
         help="check this file instead (e.g. a deliberately wrong solution); one test file "
         "only; given several times, every test runs once per file",
     )
+    group.addoption(
+        "--first-failure-per-file",
+        action="store_true",
+        help="with several --exercise-file, skip a file's remaining tests once one failed "
+        "(enough to know that a wrong solution is rejected)",
+    )
     group.addoption("--kata-report", metavar="PATH", help="write JSON lines for `kata`")
 
 
@@ -182,6 +188,17 @@ def _exercise_file_of(item) -> Path | None:
     return _target(item.config, item.path, param)
 
 
+_FAILED_FILES: set[Path] = set()  # for --first-failure-per-file
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if item.config.getoption("first_failure_per_file"):
+        target = _exercise_file_of(item)
+        if target in _FAILED_FILES:
+            pytest.skip(f"{target.name} already failed a test")
+
+
 # --- the JSON report ---------------------------------------------------------
 
 
@@ -200,6 +217,8 @@ def pytest_runtest_makereport(item, call):
     rep = yield
     exc = call.excinfo.value if call.excinfo else None
     exercise_file = _exercise_file_of(item)
+    if rep.failed and exercise_file is not None:
+        _FAILED_FILES.add(exercise_file)
     # user_properties travel from xdist workers to the controller, which writes the report.
     rep.user_properties.append(
         (

@@ -102,3 +102,32 @@ def test_a_test_file_checks_the_stub_or_with_solutions_the_solution():
     assert loader.target_file(test_file, solutions=True) == (
         ROOT / "solutions" / "module_01" / "ex01_setup.py"
     )
+
+
+def test_first_failure_per_file_skips_the_rest_of_a_file_once_it_failed(tmp_path):
+    import subprocess
+    import sys
+
+    from checker.check import pytest_flags
+    from checker.report import read_report
+    from checker.tests.fake_kata import FAST_PYTEST, HALF_RIGHT, FakeExercise, make_kata
+
+    kata = make_kata(tmp_path / "kata", FakeExercise())
+    wrong = tmp_path / "always_4.py"
+    wrong.write_text(HALF_RIGHT.replace("return 3", "return 4"))  # fails both tests
+    right = kata.solutions / "module_01" / "ex01_add.py"
+    test_file = kata.exercises / "module_01" / "test_ex01_add.py"
+    report = tmp_path / "report.jsonl"
+    command = [sys.executable, "-m", "pytest", str(test_file), *pytest_flags(kata), "-q"]
+    command += [*FAST_PYTEST.split(), f"--exercise-file={wrong}", f"--exercise-file={right}"]
+    command += ["--first-failure-per-file", f"--kata-report={report}"]
+
+    subprocess.run(command, cwd=kata.root, capture_output=True, timeout=60)
+
+    outcomes = {t.nodeid.split("::")[-1]: t.outcome for t in read_report(report).tests.values()}
+    assert sorted(outcomes.items()) == [
+        ("test_adds_negative_numbers[always_4]", "skipped"),
+        ("test_adds_negative_numbers[ex01_add]", "passed"),
+        ("test_adds_two_numbers[always_4]", "failed"),
+        ("test_adds_two_numbers[ex01_add]", "passed"),
+    ]
