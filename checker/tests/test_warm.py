@@ -44,8 +44,10 @@ LEARNER_FILES = {
 
 @pytest.fixture(scope="module")
 def kata(tmp_path_factory):
-    exercises = [
-        FakeExercise(f"module_01/ex{n:02d}_{kind}", stub=source, timeout=2)
+    exercises = [  # only the hang waits for its timeout; the others finish at once
+        FakeExercise(
+            f"module_01/ex{n:02d}_{kind}", stub=source, timeout=2 if kind == "hang" else 60
+        )
         for n, (kind, source) in enumerate(LEARNER_FILES.items(), 1)
     ]
     return make_kata(tmp_path_factory.mktemp("kata"), *exercises)
@@ -99,11 +101,6 @@ def test_a_hang_is_killed_at_the_timeout_and_the_worker_survives(kata, worker):
     _, warm = _results(kata, worker, "hang")
     assert warm.problem == TIMEOUT and warm.duration < 10
     assert worker.alive
-
-
-def test_a_warm_check_is_faster_than_a_cold_one(kata, worker):
-    cold, warm = _results(kata, worker, "correct")
-    assert warm.duration < cold.duration, (warm.duration, cold.duration)
 
 
 def test_a_worker_that_died_is_started_again_on_the_next_check(kata):
