@@ -3,6 +3,7 @@
     runs = all_runs()                          # with their model inputs and outputs
     linked_prompts(runs[0])                    # ["qa/2"]: prompt versions linked to it
     aliases_of("support-agent")                # {"champion": "3", "challenger": "4"}
+    prompt_aliases("sentiment")                # {"production": 2}: prompts, not models
     assessments(trace, name="correctness", source_type="LLM_JUDGE")
 
 Where MLflow keeps things that no single public call returns:
@@ -23,7 +24,7 @@ from typing import Any
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import Assessment, LoggedModel, Run, Trace, TraceInfo
-from mlflow.entities.model_registry import ModelVersion
+from mlflow.entities.model_registry import ModelVersion, PromptVersion
 from mlflow.exceptions import MlflowException
 
 LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
@@ -156,3 +157,33 @@ def _trace_id(trace: Trace | TraceInfo) -> str:
 def _source_type(item: Assessment) -> str:
     source_type = item.source.source_type if item.source else None
     return str(getattr(source_type, "value", source_type))
+
+
+# --- the prompt registry ------------------------------------------------------------------
+# Prompts live in the registry beside models, but the model calls (get_registered_model,
+# search_model_versions, aliases_of) do not see them; these read them the prompt way,
+# straight from the store (no 60-second alias cache of load_prompt).
+
+
+def prompt_versions(name: str) -> list[PromptVersion]:
+    """Every version of the prompt ``name``, oldest first ([] if there is no such prompt).
+    Each carries its aliases (``search_prompt_versions`` alone leaves them out)."""
+    client = MlflowClient()
+    try:
+        found, token = [], None
+        while True:
+            page = client.search_prompt_versions(name, page_token=token)
+            found += list(page)
+            token = getattr(page, "token", None)
+            if not token:
+                break
+    except MlflowException:
+        return []
+    numbers = sorted(int(v.version) for v in found)
+    return [client.get_prompt_version(name, number) for number in numbers]
+
+
+def prompt_aliases(name: str) -> dict[str, int]:
+    """The prompt's aliases as they are in the store: alias -> version number
+    ({} if there is no such prompt). ``latest`` is not an alias you set, so it is not here."""
+    return {alias: int(v.version) for v in prompt_versions(name) for alias in v.aliases or []}
