@@ -44,6 +44,11 @@ def test_a_spark_test_is_grouped_on_one_xdist_worker(request, spark):
     assert groups == [("spark",)]
 
 
+def test_a_server_test_is_grouped_on_one_xdist_worker(request, mlflow_server):
+    groups = [m.args for m in request.node.iter_markers("xdist_group")]
+    assert ("mlflow_server",) in groups
+
+
 def test_the_mlflow_server_answers_and_stores_runs(mlflow_server, mlflow_store):
     client = mlflow.MlflowClient(tracking_uri=mlflow_server.url)
     experiment_id = client.create_experiment("kit-server-test")
