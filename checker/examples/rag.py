@@ -32,6 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from checker.examples import DEFAULT_URI, load_solution
+from fixtures.spark import QUICK_START_JVM
 
 EXPERIMENT = "spark-llamaindex-rag"
 DEFAULT_DOCS = "documents"
@@ -145,10 +146,6 @@ class _Steps:
         yield note
         extra = f": {note['result']}" if note.get("result") else ""
         print(f"      done in {time.perf_counter() - start:.1f} s{extra}", flush=True)
-
-
-# The JVM's optimising compiler costs more than it saves on a short run over a few documents.
-QUICK_START_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CICompilerCount=1"
 
 
 @contextmanager
