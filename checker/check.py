@@ -39,19 +39,19 @@ from checker.report import Report, condense, read_report, test_name
 def pytest_flags(kata: KataPaths) -> list[str]:
     """Flags of every pytest run of the checker.
 
-    The langsmith, hypothesis and anyio plugins cost 3 s together at every start and
-    give nothing here (``@given`` works without its plugin); ``-p checker.plugin``
-    makes the kata's options available even in a tree without the repository's
-    conftest.py; an explicit rootdir keeps test ids relative to the kata root
-    (and tells the plugin where the kata is); importlib mode lets two modules
-    have test files of the same name.
+    No plugin is auto-loaded from the installed packages: langsmith's, hypothesis's
+    and anyio's cost seconds at every start and give nothing here (``@given`` works
+    without its plugin), and pytest would rewrite the asserts of every plugin
+    package on every start (the machine does not keep byte code). xdist is
+    loaded by name; ``-p checker.plugin`` makes the kata's options available even
+    in a tree without the repository's conftest.py; an explicit rootdir keeps test
+    ids relative to the kata root (and tells the plugin where the kata is);
+    importlib mode lets two modules have test files of the same name.
     """
     return [
         "-p", "no:cacheprovider",
-        "-p", "no:langsmith_plugin",
-        "-p", "no:hypothesispytest",
-        "-p", "no:anyio",
-        "-p", "no:asyncio",
+        "--disable-plugin-autoload",
+        "-p", "xdist.plugin",
         "-p", "checker.plugin",
         "--rootdir", str(kata.root),
         "--import-mode=importlib",

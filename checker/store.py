@@ -6,6 +6,7 @@ per MLflow version into a template file in a cache folder (the kata's
 milliseconds.
 """
 
+import functools
 import os
 import shutil
 import sqlite3
@@ -42,11 +43,22 @@ def _build_template(target: Path) -> None:
     os.replace(tmp, target)
 
 
+def remember_the_schema_head() -> None:
+    """MLflow checks every new store's schema against the newest of its migration
+    scripts, and re-reads all of them each time (70 ms per store, so per test).
+    The answer only changes with the MLflow version: read them once per process."""
+    from mlflow.store.db import utils
+
+    if not hasattr(utils._get_latest_schema_revision, "cache_info"):
+        utils._get_latest_schema_revision = functools.cache(utils._get_latest_schema_revision)
+
+
 def new_store(folder: Path, cache: Path) -> str:
     """Copy the template (kept in ``cache``) into ``folder``; return its ``sqlite:///`` URI.
 
     The default experiment's artifacts go to ``folder/mlruns/0``.
     """
+    remember_the_schema_head()
     db = folder / "mlflow.db"
     shutil.copyfile(template_db(cache), db)
     with sqlite3.connect(db) as conn:

@@ -156,7 +156,7 @@ def git_commit_all(root: Path) -> None:
 
 
 # Plugins the fake exercises never need; without them a pytest run takes half the time.
-FAST_PYTEST = "-p no:xdist -p no:anyio -p no:hypothesispytest -p no:asyncio -p no:langsmith_plugin"
+FAST_PYTEST = "-p no:xdist"
 
 
 @pytest.fixture
