@@ -21,6 +21,7 @@ so two modules may have test files of the same name.
 
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,12 @@ def pytest_addoption(parser):
         "only; given several times, every test runs once per file",
     )
     group.addoption(
+        "--kata-targets",
+        metavar="KINDS",
+        help="run every exercise test once per target: a comma-separated list of solution, "
+        "stub and mutants (the plausible wrong solutions); what `kata verify` uses",
+    )
+    group.addoption(
         "--first-failure-per-file",
         action="store_true",
         help="with several --exercise-file, skip a file's remaining tests once one failed "
@@ -78,6 +85,9 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     netguard.uninstall()
+    folder = _MUTANT_FOLDER.pop("folder", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_report_header(config):
@@ -164,10 +174,64 @@ def exercise(request, mlflow_store):
 
 
 def pytest_generate_tests(metafunc):
-    """With several ``--exercise-file``, run each test once per file."""
+    """With several ``--exercise-file``, run each test once per file; with
+    ``--kata-targets``, once per target (solution, stub, each mutant)."""
+    if "exercise" not in metafunc.fixturenames:
+        return
     files = metafunc.config.option.exercise_file
-    if "exercise" in metafunc.fixturenames and len(files) > 1:
+    if len(files) > 1:
         metafunc.parametrize("exercise", files, indirect=True, ids=[f.stem for f in files])
+    elif metafunc.config.getoption("kata_targets"):
+        targets = _verify_targets(metafunc.config, Path(metafunc.definition.path))
+        if targets:
+            ids, paths = zip(*targets, strict=True)
+            metafunc.parametrize("exercise", paths, indirect=True, ids=ids)
+
+
+# What each file checked under --kata-targets is: "solution", "stub" or "mutant:<name>".
+_TARGET_KIND: dict[Path, str] = {}
+_MUTANT_FOLDER: dict[str, Path] = {}
+
+
+def _verify_targets(config, test_file: Path) -> list[tuple[str, Path]]:
+    """(test id, file) of each target of ``test_file``'s exercise."""
+    from checker.mutants import build_mutants
+
+    kinds = {k.strip() for k in config.getoption("kata_targets").split(",")}
+    unknown = kinds - {"solution", "stub", "mutants"}
+    if unknown:
+        raise pytest.UsageError(f"--kata-targets: unknown {sorted(unknown)}")
+    targets = []
+    if "solution" in kinds:
+        targets.append(("solution", loader.target_file(test_file, solutions=True)))
+    if "stub" in kinds:
+        targets.append(("stub", loader.target_file(test_file, solutions=False)))
+    for kind, path in targets:
+        _TARGET_KIND[path] = kind
+    if "mutants" in kinds:
+        if "folder" not in _MUTANT_FOLDER:
+            _MUTANT_FOLDER["folder"] = Path(tempfile.mkdtemp(prefix="kata-mutants-"))
+        module, stem = test_file.parent.name, test_file.stem.removeprefix("test_")
+        folder = _MUTANT_FOLDER["folder"] / module
+        for mutant in build_mutants(kata_paths(config), module, stem, folder):
+            _TARGET_KIND[mutant.path] = f"mutant:{mutant.name}"
+            targets.append((f"mutant-{mutant.name}", mutant.path))
+    return targets
+
+
+def _target_kind(path: Path | None) -> str | None:
+    return _TARGET_KIND.get(path) if path is not None else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under --kata-targets, keep every target of one exercise on one xdist worker (Spark
+    and server tests keep their own groups): a mutant then stops at its first failure."""
+    if not config.getoption("kata_targets"):
+        return
+    for item in items:
+        if "exercise" in item.fixturenames and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(f"exercise:{item.path}"))
 
 
 def _target(config, test_file: Path, param: Path | None = None) -> Path:
@@ -188,15 +252,21 @@ def _exercise_file_of(item) -> Path | None:
     return _target(item.config, item.path, param)
 
 
-_FAILED_FILES: set[Path] = set()  # for --first-failure-per-file
+_FAILED_FILES: set[Path] = set()  # files that failed a test, when that ends their checks
+
+
+def _stops_at_first_failure(config, path: Path | None) -> bool:
+    """A mutant needs one failing test to be rejected; so does each --exercise-file
+    with --first-failure-per-file."""
+    kind = _target_kind(path) or ""
+    return config.getoption("first_failure_per_file") or kind.startswith("mutant:")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    if item.config.getoption("first_failure_per_file"):
-        target = _exercise_file_of(item)
-        if target in _FAILED_FILES:
-            pytest.skip(f"{target.name} already failed a test")
+    target = _exercise_file_of(item)
+    if target in _FAILED_FILES and _stops_at_first_failure(item.config, target):
+        pytest.skip(f"{target.name} already failed a test")
 
 
 # --- the JSON report ---------------------------------------------------------
@@ -217,7 +287,7 @@ def pytest_runtest_makereport(item, call):
     rep = yield
     exc = call.excinfo.value if call.excinfo else None
     exercise_file = _exercise_file_of(item)
-    if rep.failed and exercise_file is not None:
+    if rep.failed and exercise_file and _stops_at_first_failure(item.config, exercise_file):
         _FAILED_FILES.add(exercise_file)
     # user_properties travel from xdist workers to the controller, which writes the report.
     rep.user_properties.append(
@@ -228,6 +298,7 @@ def pytest_runtest_makereport(item, call):
                 "exception": type(exc).__name__ if exc else None,
                 "where": kata_report.learner_frame(call.excinfo, exercise_file),
                 "exercise_file": str(exercise_file) if exercise_file else None,
+                "target": _target_kind(exercise_file),
             },
         )
     )

@@ -35,6 +35,7 @@ class PhaseResult:
     exception: str | None = None  # the exception's class name
     where: str | None = None  # "ex01_x.py:12 in func": the deepest line in the exercise file
     exercise_file: str | None = None  # the file the test checked
+    target: str | None = None  # under --kata-targets: "solution", "stub" or "mutant:<name>"
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> PhaseResult:
@@ -53,6 +54,8 @@ class TestOutcome:
     failure: PhaseResult | None = None  # the first phase that failed
     skip: PhaseResult | None = None  # the phase that skipped it
     complete: bool = False  # its teardown was reported
+    duration: float = 0.0  # seconds, over all its phases
+    target: str | None = None  # under --kata-targets: "solution", "stub" or "mutant:<name>"
 
     @property
     def name(self) -> str:
@@ -89,11 +92,13 @@ class Report:
             self.finished, self.exitstatus = True, record.get("exitstatus")
         elif event == "result":
             phase = PhaseResult.from_json(record)
-            test = self.tests.setdefault(phase.nodeid, TestOutcome(phase.nodeid))
+            new = TestOutcome(phase.nodeid, target=phase.target)
+            test = self.tests.setdefault(phase.nodeid, new)
             if phase.outcome == "failed" and test.failure is None:
                 test.outcome, test.failure = "failed", phase
             elif phase.outcome == "skipped" and test.failure is None:
                 test.outcome, test.skip = "skipped", phase
+            test.duration += phase.duration
             if phase.when == "teardown":
                 test.complete = True
 

@@ -3,16 +3,17 @@
 1. ruff check and ruff format --check on checker/ solutions/ fixtures/
 2. mypy on checker/ fixtures/
 3. the manifest and the files on disk match
-4. the checker's own tests pass (checker/tests, but for the mutants)
-5. every exercise test passes against the reference solutions
-6. every exercise test fails with NotImplementedError against the untouched stubs
-7. every plausible wrong solution (checker/tests/mutants/) fails its exercise's tests
+4. one pytest run (on xdist workers) of the checker's own tests and of every
+   exercise test three ways: it passes on the reference solution, it fails
+   with NotImplementedError on the untouched stub, and every plausible wrong
+   solution (checker/tests/mutants/) fails at least one test on an assertion.
+   One run means one SparkSession and one MLflow server per worker for all of it.
 
-``kata verify module_NN`` limits steps 5-7 to that module. Each ruff and mypy
-command and the manifest are one check each; every test of steps 4-7 is one
-check. Progress is printed as it happens (CI logs) with each step's time,
-failures are listed again at the end, and the last line is
-``N passed, N failed``.
+``kata verify module_NN`` limits the exercises of step 4 to that module. Each
+ruff and mypy command and the manifest are one check each; so is every test of
+step 4 and every wrong solution. Progress is printed as it happens (CI logs),
+then each step's time, each module's test time and the slowest tests; failures
+are listed again at the end, and the last line is ``N passed, N failed``.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ from checker.manifest import (
     completeness_problems,
     load_manifest,
 )
+from checker.mutants import MutantError, mutant_names, rejection_problems
 from checker.process import run_process, stop_all
 from checker.report import Report, TestOutcome, condense, read_report
 
-STEPS = 7
-MUTANT_TESTS = "checker/tests/test_mutants.py"
+STEPS = 4
+MUTANT_TESTS = "checker/tests/test_mutants.py"  # step 4 checks the mutants itself
+SLOWEST = 10
 
 
 @dataclass
@@ -102,7 +105,7 @@ def verify(
     workers: int = 2,
     timeout: float = 1800,
 ) -> int:
-    """Run the five steps; return 0 when every check passed."""
+    """Run the four steps; return 0 when every check passed."""
     out = Reporter(console)
     manifest, manifest_error = _load(kata)
     try:
@@ -118,15 +121,12 @@ def verify(
     mypy_check(kata, out)
     out.step(3, "the manifest matches the files")
     manifest_check(kata, manifest, manifest_error, out)
-    out.step(4, "the checker's own tests (checker/tests)")
-    checker_tests(kata, out, workers, timeout)
-    out.step(5, f"every test passes on the reference solutions ({scope})")
-    solution_tests(kata, selected, out, workers, timeout)
-    out.step(6, f"every test fails with NotImplementedError on the stubs ({scope})")
-    stub_tests(kata, manifest, selected, out, workers, timeout)
-    out.step(7, f"every plausible wrong solution fails its tests ({scope})")
-    mutant_tests(kata, selected if modules else None, out, workers, timeout)
-
+    out.step(
+        4,
+        f"the checker's tests, and every exercise test ({scope}) on its solution (passes), "
+        "its stub (NotImplementedError) and its wrong solutions (fail)",
+    )
+    all_tests(kata, manifest, selected, out, workers, timeout)
     out.end_step()
     tally = out.tally
     if tally.failures:
@@ -211,7 +211,7 @@ def manifest_check(kata: KataPaths, manifest, error: str | None, out: Reporter) 
         out.passed(f"{name}: {len(manifest.exercises)} exercises, entries and files match")
 
 
-# --- steps 4-7: pytest runs -----------------------------------------------------
+# --- step 4: one pytest run -----------------------------------------------------
 
 
 TestVerdict = Callable[[TestOutcome], str | None]  # why the test is a failed check, or None
@@ -278,6 +278,8 @@ def _decide(
     for nodeid, test in report.tests.items():
         if nodeid in decided or not (final or test.complete):
             continue
+        if (test.target or "").startswith("mutant:"):
+            continue  # a wrong solution is decided over all its tests, at the end
         decided.add(nodeid)
         why = verdict(test)
         if why is None:
@@ -300,64 +302,10 @@ def _skipped(test: TestOutcome) -> str | None:
     return test.skip.message if test.skip else None
 
 
-def checker_tests(kata: KataPaths, out: Reporter, workers: int, timeout: float) -> None:
-    folder = kata.root / "checker" / "tests"
-    if not folder.is_dir():
-        out.failed("checker/tests", "the folder is missing")
-        return
-
-    def verdict(test: TestOutcome) -> str | None:
-        if test.outcome == "skipped":
-            return f"skipped: {_skipped(test)}"
-        return _failure_text(test) if test.failure else None
-
-    extra = [f"--ignore={MUTANT_TESTS}"]
-    report = run_pytest_step(kata, ["checker/tests"], extra, verdict, out, workers, timeout)
-    if not report.tests:
-        out.failed("checker/tests", "no tests were collected")
-
-
-def mutant_tests(
-    kata: KataPaths, modules: list[str] | None, out: Reporter, workers: int, timeout: float
-) -> None:
-    """The mutants of ``modules`` (all of them when None) must fail their tests."""
-    if not (kata.root / MUTANT_TESTS).is_file():
-        out.note(f"no {MUTANT_TESTS}")
-        return
-
-    def verdict(test: TestOutcome) -> str | None:
-        if test.outcome == "skipped":
-            return f"skipped: {_skipped(test)}"
-        return _failure_text(test) if test.failure else None
-
-    extra = ["-k", " or ".join(modules)] if modules else []
-    report = run_pytest_step(kata, [MUTANT_TESTS], extra, verdict, out, workers, timeout)
-    if not report.tests:
-        out.note("no plausible wrong solutions for the selected modules")
-
-
-def _module_targets(kata: KataPaths, modules: list[str]) -> list[str]:
-    return [f"exercises/{m}" for m in modules if any((kata.exercises / m).glob("test_ex*.py"))]
-
-
-def solution_tests(kata, modules, out: Reporter, workers: int, timeout: float) -> None:
-    targets = _module_targets(kata, modules)
-    if not targets:
-        out.note("no exercise tests in the selected modules yet")
-        return
-
-    def verdict(test: TestOutcome) -> str | None:
-        if test.outcome == "skipped":
-            return f"skipped on the solution: {_skipped(test)}"
-        return "fails on the reference solution: " + _failure_text(test) if test.failure else None
-
-    run_pytest_step(kata, targets, ["--solutions"], verdict, out, workers, timeout)
-
-
-def stub_tests(kata, manifest, modules, out: Reporter, workers: int, timeout: float) -> None:
-    targets = _module_targets(kata, modules)
-
-    def verdict(test: TestOutcome) -> str | None:
+def verdict(test: TestOutcome) -> str | None:
+    """Why ``test`` is a failed check, or None: a checker test and a test on the solution
+    must pass, a test on the stub must fail by NotImplementedError."""
+    if test.target == "stub":
         if test.outcome == "skipped":
             return f"skipped on the stub: {_skipped(test)}"
         if test.failure is None:
@@ -368,24 +316,94 @@ def stub_tests(kata, manifest, modules, out: Reporter, workers: int, timeout: fl
             f"fails on the stub with {test.failure.exception or 'an error'} "
             "instead of NotImplementedError: " + _failure_text(test)
         )
+    where = " on the reference solution" if test.target == "solution" else ""
+    if test.outcome == "skipped":
+        return f"skipped{where}: {_skipped(test)}"
+    if test.failure is not None:
+        return f"fails{where}: " + _failure_text(test)
+    return None
 
-    seen: dict[str, TestOutcome] = {}
-    if targets:
-        seen = run_pytest_step(kata, targets, [], verdict, out, workers, timeout).tests
-    else:
-        out.note("no exercise tests in the selected modules yet")
-    # Every exercise needs at least one test.
+
+def all_tests(
+    kata: KataPaths,
+    manifest: Manifest | None,
+    modules: list[str],
+    out: Reporter,
+    workers: int,
+    timeout: float,
+) -> None:
+    targets = [t for t in ["checker/tests"] if (kata.root / t).is_dir()]
+    targets += _module_targets(kata, modules)
+    if not targets:
+        out.failed("tests", "no checker/tests and no exercise tests")
+        return
+    extra = ["--kata-targets=solution,stub,mutants"]
+    if (kata.root / MUTANT_TESTS).is_file():
+        extra.append(f"--ignore={MUTANT_TESTS}")
+    report = run_pytest_step(kata, targets, extra, verdict, out, workers, timeout)
+    if "checker/tests" in targets and not any(n.startswith("checker/tests/") for n in report.tests):
+        out.failed("checker/tests", "no tests were collected")
+    exercises = _exercises(kata, manifest, modules)
+    _check_every_exercise_ran(kata, exercises, report, out)
+    _check_wrong_solutions(kata, exercises, report, out)
+    _print_times(report, modules, out)
+
+
+def _exercises(kata: KataPaths, manifest: Manifest | None, modules: list[str]):
+    """(module, stem) of each exercise of ``modules``: from the manifest, else the disk."""
     if manifest is not None:
-        test_files = [
-            kata.relative(kata.test_file(e)) for e in manifest.exercises if e.module in modules
-        ]
-    else:
-        test_files = [
-            kata.relative(p)
-            for m in modules
-            for p in sorted((kata.exercises / m).glob("test_ex*.py"))
-        ]
-    collected = {nodeid.split("::", 1)[0] for nodeid in seen}
-    for test_file in test_files:
-        if test_file not in collected:
-            out.failed(f"{test_file}", "no test of this exercise was collected")
+        return [(e.module, e.stem) for e in manifest.exercises if e.module in modules]
+    return [
+        (m, p.stem.removeprefix("test_"))
+        for m in modules
+        for p in sorted((kata.exercises / m).glob("test_ex*.py"))
+    ]
+
+
+def _module_targets(kata: KataPaths, modules: list[str]) -> list[str]:
+    return [f"exercises/{m}" for m in modules if any((kata.exercises / m).glob("test_ex*.py"))]
+
+
+def _check_every_exercise_ran(kata, exercises, report: Report, out: Reporter) -> None:
+    """Every exercise needs at least one test, run on its solution and on its stub."""
+    for module, stem in exercises:
+        test_file = f"exercises/{module}/test_{stem}.py"
+        ran = {t.target for n, t in report.tests.items() if n.split("::", 1)[0] == test_file}
+        missing = [kind for kind in ("solution", "stub") if kind not in ran]
+        if missing:
+            out.failed(test_file, f"no test of this exercise ran on its {' or '.join(missing)}")
+
+
+def _check_wrong_solutions(kata, exercises, report: Report, out: Reporter) -> None:
+    """Each plausible wrong solution must fail at least one test, on an assertion."""
+    for module, stem in exercises:
+        test_file = f"exercises/{module}/test_{stem}.py"
+        try:
+            names = mutant_names(kata, module, stem)
+        except (MutantError, KeyError, ValueError) as err:
+            out.failed(f"wrong solutions of {module}/{stem}", str(err))
+            continue
+        problems = rejection_problems(report, test_file, names)
+        for name in names:
+            label = f"{module}/{stem}: wrong solution '{name}' is rejected"
+            if name in problems:
+                out.failed(label, problems[name])
+            else:
+                out.passed(label)
+
+
+def _print_times(report: Report, modules: list[str], out: Reporter) -> None:
+    """Test time (summed over the workers) per module and for the checker, and the
+    slowest tests."""
+    totals: dict[str, float] = {}
+    for nodeid, test in report.tests.items():
+        part = nodeid.split("/")[1] if nodeid.startswith("exercises/") else "checker"
+        totals[part] = totals.get(part, 0.0) + test.duration
+    out.note("test time per part (seconds, summed over the workers):")
+    for part in ["checker", *modules]:
+        if part in totals:
+            out.note(f"  {part:<10} {totals[part]:7.1f}")
+    slowest = sorted(report.tests.values(), key=lambda t: t.duration, reverse=True)[:SLOWEST]
+    out.note(f"the {len(slowest)} slowest tests:")
+    for test in slowest:
+        out.note(f"  {test.duration:6.1f} s  {test.nodeid}")

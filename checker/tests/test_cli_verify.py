@@ -53,26 +53,49 @@ def test_verify_of_an_unknown_module_is_an_error(tmp_path, cli):
     assert "There is no module 'module_07'" in out
 
 
-MUTANT_TESTS = """\
-import pytest
+def with_mutants(kata, module, stem, *mutants):
+    """Wrong solutions of ``module/stem``: (name, replace, with) edits of its solution."""
+    folder = kata.root / "checker" / "tests" / "mutants" / module
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = [
+        f'[[mutants]]\nname = "{name}"\nwhy = "wrong"\n'
+        f'[[mutants.edits]]\nreplace = "{old}"\nwith = "{new}"\n'
+        for name, old, new in mutants
+    ]
+    (folder / f"{stem}.toml").write_text("\n".join(entries))
+    return kata
 
 
-@pytest.mark.parametrize("spec", ["module_01/ex01_add", "module_02/ex01_mul"])
-def test_the_exercise_tests_reject_every_plausible_wrong_solution(spec):
-    assert True
-"""
+def test_verify_checks_that_every_wrong_solution_fails_a_test(tmp_path, cli):
+    kata = with_checker_tests(make_kata(tmp_path))
+    with_mutants(
+        kata,
+        "module_01",
+        "ex01_add",
+        ("subtracts", "return a + b", "return a - b"),
+        ("same_answer", "return a + b", "return b + a"),  # not wrong: the tests cannot fail
+    )
+
+    code, out = cli(kata, "verify", "-n", "0")
+
+    assert code == 1
+    assert "PASS module_01/ex01_add: wrong solution 'subtracts' is rejected" in out
+    assert "FAIL module_01/ex01_add: wrong solution 'same_answer' is rejected" in out
+    assert "it passes every test: the tests do not catch this mistake" in out
 
 
-def test_verify_of_a_module_runs_only_that_modules_mutants_and_prints_step_times(tmp_path, cli):
+def test_verify_of_a_module_runs_only_its_exercises_and_prints_times(tmp_path, cli):
     kata = with_checker_tests(
         make_kata(tmp_path, FakeExercise("module_01/ex01_add"), FakeExercise("module_02/ex01_mul"))
     )
-    (kata.root / "checker" / "tests" / "test_mutants.py").write_text(MUTANT_TESTS)
+    with_mutants(kata, "module_01", "ex01_add", ("subtracts", "return a + b", "return a - b"))
+    with_mutants(kata, "module_02", "ex01_mul", ("subtracts", "return a + b", "return a - b"))
 
     code, out = cli(kata, "verify", "module_01", "-n", "0")
 
     assert code == 0, out
-    assert "PASS checker/tests/test_mutants.py::test_the_exercise_tests_reject" in out
-    assert "[module_01/ex01_add]" in out and "[module_02/ex01_mul]" not in out
-    assert out.count("test_mutants.py") == 1  # not also among the checker's own tests
-    assert len(re.findall(r"^  \(\d+\.\d s\)$", out, flags=re.M)) == 7
+    assert "module_01/ex01_add: wrong solution 'subtracts' is rejected" in out
+    assert "module_02" not in out.split("== 4/4")[1]
+    assert len(re.findall(r"^  \(\d+\.\d s\)$", out, flags=re.M)) == 4
+    assert re.search(r"^    module_01 +\d+\.\d$", out, flags=re.M)
+    assert "slowest tests" in out

@@ -52,7 +52,8 @@ def answer(question: str, prompt_uri: str) -> str:
     Load the prompt version ``prompt_uri`` (e.g. ``"prompts:/qa/1"``) from the
     prompt registry *while the trace is open*, fill its ``{{question}}``
     variable, and return the filled-in text: there is no LLM in this exercise,
-    the formatted prompt stands in for its reply.
+    the formatted prompt stands in for its reply. The trace records the question
+    as its input and the reply as its output (``@mlflow.trace`` does both).
     """
     # TODO: decorate this function with @mlflow.trace; load the prompt by its URI with
     #       mlflow.genai.load_prompt, fill in the question and return the text.

@@ -6,7 +6,8 @@ from them, and ``answer_question`` runs both. Instrument it so that one call
 of ``answer_question`` becomes one trace whose span tree reads like the code:
 
     qa_pipeline (CHAIN)          inputs {"question"}, output: the answer
-      - retrieve (RETRIEVER)     output: the documents; attribute top_k
+      - retrieve (RETRIEVER)     inputs {"question", "top_k"}; output: the documents;
+                                 attribute top_k
       - generate (LLM)           inputs {"question", "documents"}; attribute model
 
 MLflow API practised: the ``@mlflow.trace`` decorator with ``name=``,

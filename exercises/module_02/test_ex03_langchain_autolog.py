@@ -19,22 +19,29 @@ TRUTH = [r["label"] for r in REVIEWS]
 
 def _check_chat_model_traces(traces, texts, model_name):
     """Each trace: a CHAIN root with a CHAT_MODEL span under it that holds the rendered
-    prompt (the review text) and token usage."""
+    prompt (the review text) and token usage; each review in exactly one trace. Traces are
+    matched to reviews by their prompt, not by order: two chain runs (chain.batch) can start
+    in the same millisecond."""
     assert len(traces) == len(texts), (
         f"expected one trace per review ({len(texts)}); found {len(traces)}. Switch on "
         "mlflow.langchain.autolog(...) before the chain runs, whatever the backend."
     )
-    for trace, text in zip(traces, texts, strict=True):
-        tree = span_tree(trace)
+    chats = []
+    for trace in traces:
         chat = find_span(trace, span_type="CHAT_MODEL")
         assert root_span(trace).span_type == "CHAIN" and ancestors_of(trace, chat), (
-            f"expected the chat model span under the chain's CHAIN span; found spans:\n{tree}"
+            f"expected the chat model span under the chain's CHAIN span; found spans:\n"
+            f"{span_tree(trace)}"
         )
-        prompt = str(chat.inputs)
-        assert text in prompt, (
-            f"expected the CHAT_MODEL span's inputs to hold the rendered prompt with the review "
-            f"{text!r}; found {prompt[:300]}"
+        chats.append(chat)
+    for text in texts:
+        holding = [chat for chat in chats if text in str(chat.inputs)]
+        assert len(holding) == 1, (
+            f"expected exactly one trace whose CHAT_MODEL span's inputs hold the rendered "
+            f"prompt with the review {text!r}; found {len(holding)}. CHAT_MODEL inputs: "
+            f"{[str(chat.inputs)[:200] for chat in chats]}"
         )
+    for chat in chats:
         model = chat.get_attribute("mlflow.llm.model")
         assert model == model_name, (
             f"expected the CHAT_MODEL span to record the model {model_name!r}; found {model!r}"

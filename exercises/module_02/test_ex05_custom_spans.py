@@ -54,9 +54,11 @@ def test_one_review_is_one_trace_under_the_pipeline_span(exercise, llm):
         f"expected the root span to be a CHAIN named 'review_pipeline'; found spans:\n"
         f"{span_tree(traces[0])}"
     )
-    assert root.inputs == {"review": RAW} and root.outputs == {"label": "positive", "stars": 5}, (
-        f"expected the pipeline span's inputs {{'review': <raw review>}} and outputs the "
-        f"returned dict; found inputs {root.inputs!r}, outputs {root.outputs!r}"
+    # A pipeline span made by decorating analyze_review also records the llm argument: fine.
+    inputs = root.inputs if isinstance(root.inputs, dict) else {}
+    assert inputs.get("review") == RAW and root.outputs == {"label": "positive", "stars": 5}, (
+        f"expected the pipeline span's inputs to hold {{'review': <raw review>}} and its "
+        f"outputs to be the returned dict; found inputs {root.inputs!r}, outputs {root.outputs!r}"
     )
 
 

@@ -88,7 +88,8 @@ def web_search(query: str) -> str:
 
     A timeout, a connection error, an HTTP error status, a reply that is not
     JSON, or no URL configured: return a message starting with ``ERROR_PREFIX``
-    and mark the TOOL span as ERROR. Never raise.
+    that includes the error itself (for an HTTP error, its status such as 503), and
+    mark the TOOL span as ERROR. Never raise.
     """
     # TODO: trace it as a TOOL span; read the URL from os.environ[SEARCH_URL_ENV]; call
     #       requests.get with params and timeout; raise_for_status(); format the hits.

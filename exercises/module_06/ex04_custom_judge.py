@@ -54,7 +54,7 @@ def idioms_judge(judge_model: str) -> Judge:
 
     - name: ``JUDGE_NAME``;
     - instructions: your words for the rule "the answer recommends only MLflow 3
-      idioms (aliases rather than stages, ``name=`` rather than ``artifact_path=``,
+      idioms (aliases rather than stages, the ``name`` argument rather than ``artifact_path``,
       ``mlflow.genai.evaluate`` rather than ``mlflow.evaluate``)", showing the judge
       both the question (``{{ inputs }}``) and the answer (``{{ outputs }}``);
     - a yes/no verdict: ``feedback_value_type=bool``;

@@ -92,9 +92,11 @@ def train_churn_model(customers: list[dict]) -> HybridResult:
 
     ``customers`` are dicts with ``review`` (text), ``support_tickets`` and
     ``tenure_months`` (ints) and ``churned`` (0 or 1). The classifier (any
-    scikit-learn classifier) gets the columns ``FEATURES``, in that order, where
-    ``llm_sentiment`` comes from ``llm_sentiment_scores``; hold out a quarter of
-    the customers to measure its accuracy.
+    scikit-learn classifier; a linear model logs as it is, a tree model needs
+    ``skops_trusted_types=`` in ``log_model``, see the lesson) gets the columns
+    ``FEATURES``, in that order, where ``llm_sentiment`` comes from
+    ``llm_sentiment_scores``; hold out a quarter of the customers to measure its
+    accuracy.
 
     In the run:
     - the classifier, logged with ``mlflow.sklearn.log_model(..., name=MODEL_NAME)``;

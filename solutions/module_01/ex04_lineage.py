@@ -28,7 +28,8 @@ def answer(question: str, prompt_uri: str) -> str:
     Load the prompt version ``prompt_uri`` (e.g. ``"prompts:/qa/1"``) from the
     prompt registry *while the trace is open*, fill its ``{{question}}``
     variable, and return the filled-in text: there is no LLM in this exercise,
-    the formatted prompt stands in for its reply.
+    the formatted prompt stands in for its reply. The trace records the question
+    as its input and the reply as its output (``@mlflow.trace`` does both).
     """
     prompt = mlflow.genai.load_prompt(prompt_uri)
     return prompt.format(question=question)

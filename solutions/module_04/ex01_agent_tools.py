@@ -79,7 +79,8 @@ def web_search(query: str) -> str:
 
     A timeout, a connection error, an HTTP error status, a reply that is not
     JSON, or no URL configured: return a message starting with ``ERROR_PREFIX``
-    and mark the TOOL span as ERROR. Never raise.
+    that includes the error itself (for an HTTP error, its status such as 503), and
+    mark the TOOL span as ERROR. Never raise.
     """
     url = os.environ.get(SEARCH_URL_ENV)
     if not url:

@@ -20,7 +20,7 @@ Question: {{ inputs }}
 Answer: {{ outputs }}
 
 Does the answer recommend only MLflow 3 idioms? It must not recommend MLflow 2.x
-habits such as registry stages (use aliases), artifact_path= (use name=) or
+habits such as registry stages (use aliases), the artifact_path argument (use name) or
 mlflow.evaluate for GenAI apps (use mlflow.genai.evaluate). Answer true when it
 recommends only MLflow 3 idioms, false otherwise."""
 
@@ -30,7 +30,7 @@ def idioms_judge(judge_model: str) -> Judge:
 
     - name: ``JUDGE_NAME``;
     - instructions: your words for the rule "the answer recommends only MLflow 3
-      idioms (aliases rather than stages, ``name=`` rather than ``artifact_path=``,
+      idioms (aliases rather than stages, the ``name`` argument rather than ``artifact_path``,
       ``mlflow.genai.evaluate`` rather than ``mlflow.evaluate``)", showing the judge
       both the question (``{{ inputs }}``) and the answer (``{{ outputs }}``);
     - a yes/no verdict: ``feedback_value_type=bool``;
