@@ -249,23 +249,44 @@ def check_exercises(
         progress.save()
         in_order.finished(exercise, result)
 
+    warm = _warm_pool(kata, to_run, options, run)
+
     def check(exercise: Exercise) -> CheckResult:
         if on_start:
             on_start(exercise)
-        return check_one(kata, exercise, options, run)
+        return check_one(kata, exercise, options, warm.runner(exercise) if warm else run)
 
-    if len(to_run) == 1 or options.jobs <= 1:
-        for exercise in to_run:  # in this thread: Ctrl-C reaches the wait directly
-            finished(exercise, check(exercise))
-    elif to_run:
-        pool = ThreadPoolExecutor(max_workers=options.jobs)
-        try:
-            futures = {pool.submit(check, e): e for e in to_run}
-            for future in as_completed(futures):
-                finished(futures[future], future.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            stop_all()
-            raise
-        pool.shutdown()
+    try:
+        if len(to_run) == 1 or options.jobs <= 1:
+            for exercise in to_run:  # in this thread: Ctrl-C reaches the wait directly
+                finished(exercise, check(exercise))
+        elif to_run:
+            threads = ThreadPoolExecutor(max_workers=options.jobs)
+            try:
+                futures = {threads.submit(check, e): e for e in to_run}
+                for future in as_completed(futures):
+                    finished(futures[future], future.result())
+            except BaseException:
+                threads.shutdown(wait=False, cancel_futures=True)
+                stop_all()
+                raise
+            threads.shutdown()
+    finally:
+        if warm:
+            warm.stop()
     return [results[e.id] for e in exercises]
+
+
+def _warm_pool(kata: KataPaths, to_run: list[Exercise], options: CheckOptions, run: Runner):
+    """Warm workers for a cold check of several exercises (one per job), or None.
+
+    Starting Python, pytest and MLflow costs 2-4 s; a worker pays it once and
+    checks each exercise in a fork, with the same isolation as a new process.
+    """
+    if run is not cold_run or len(to_run) < 2:
+        return None
+    from checker.warm import WarmPool, can_fork
+
+    if not can_fork():
+        return None
+    return WarmPool(kata, min(max(options.jobs, 1), len(to_run)))

@@ -445,7 +445,9 @@ def run_server(command: list[str], cwd: Path, console) -> int:
 def cmd_verify(args, kata: KataPaths, console) -> int:
     from checker.verify import verify
 
-    return verify(kata, args.modules, console, workers=args.workers, timeout=args.timeout)
+    return verify(
+        kata, args.modules, console, workers=args.workers, timeout=args.timeout, seed=args.seed
+    )
 
 
 # --- the parser -----------------------------------------------------------------
@@ -582,12 +584,17 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_verify,
         "the maintainers' check (what CI runs)",
         "Check the kata itself: ruff lint and format; mypy; the manifest matches the\n"
-        "files; the checker's own tests pass; every test passes on the reference\n"
-        "solutions; every test fails with NotImplementedError on the untouched stubs;\n"
-        "every plausible wrong solution fails its tests. Each step prints its time. The\n"
-        "last line reads 'N passed, N failed'; the exit status is 1 when anything failed.",
+        "files; then one pytest run, in random order: the checker's own tests pass;\n"
+        "every exercise test passes on the reference solution, fails with\n"
+        "NotImplementedError on the untouched stub, and every plausible wrong solution\n"
+        "fails it. The run prints its seed (replay an order with --seed). Each step\n"
+        "prints its time. The last line reads 'N passed, N failed'; the exit status is\n"
+        "1 when anything failed.",
     )
-    sub.add_argument("modules", nargs="*", metavar="module_NN", help="limit steps 5-7 to these")
+    sub.add_argument("modules", nargs="*", metavar="module_NN", help="limit step 4 to these")
+    sub.add_argument(
+        "--seed", type=int, metavar="N", help="replay the test order of the run with this seed"
+    )
     sub.add_argument(
         "-n", "--workers", type=int, default=2, help="pytest-xdist workers (2; 0 = none)"
     )

@@ -69,6 +69,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker")
+    _share_the_random_order_seed_with_workers(config)
     fast_exit.arm(config)
     isolation.apply_test_env()
     isolation.give_main_module_a_file()
@@ -81,6 +82,21 @@ def pytest_configure(config):
     # Under pytest-xdist only the controller writes; workers send it their reports.
     if path and not hasattr(config, "workerinput"):
         _REPORT["writer"] = kata_report.ReportWriter(Path(path))
+
+
+def _share_the_random_order_seed_with_workers(config) -> None:
+    """With ``-p pytest_randomly -n 2``, give the xdist workers the controller's seed.
+
+    pytest-randomly does this itself only when xdist is registered as "xdist"; the
+    kata loads it as "xdist.plugin" (plugin auto-loading is off).
+    """
+    manager = config.pluginmanager
+    if not (manager.hasplugin("pytest_randomly") and manager.hasplugin("xdist.plugin")):
+        return
+    import pytest_randomly
+
+    if not any(isinstance(p, pytest_randomly.XdistHooks) for p in manager.get_plugins()):
+        manager.register(pytest_randomly.XdistHooks())
 
 
 def pytest_unconfigure(config):

@@ -3,7 +3,8 @@
 1. ruff check and ruff format --check on checker/ solutions/ fixtures/
 2. mypy on checker/ fixtures/
 3. the manifest and the files on disk match
-4. one pytest run (on xdist workers) of the checker's own tests and of every
+4. one pytest run (on xdist workers, in random order: pytest-randomly prints
+   the seed, ``kata verify --seed N`` replays it) of the checker's own tests and of every
    exercise test three ways: it passes on the reference solution, it fails
    with NotImplementedError on the untouched stub, and every plausible wrong
    solution (checker/tests/mutants/) fails at least one test on an assertion.
@@ -18,6 +19,7 @@ are listed again at the end, and the last line is ``N passed, N failed``.
 
 from __future__ import annotations
 
+import random
 import re
 import sys
 import tempfile
@@ -104,6 +106,7 @@ def verify(
     console: Console,
     workers: int = 2,
     timeout: float = 1800,
+    seed: int | None = None,
 ) -> int:
     """Run the four steps; return 0 when every check passed."""
     out = Reporter(console)
@@ -126,7 +129,7 @@ def verify(
         f"the checker's tests, and every exercise test ({scope}) on its solution (passes), "
         "its stub (NotImplementedError) and its wrong solutions (fail)",
     )
-    all_tests(kata, manifest, selected, out, workers, timeout)
+    all_tests(kata, manifest, selected, out, workers, timeout, seed)
     out.end_step()
     tally = out.tally
     if tally.failures:
@@ -331,13 +334,22 @@ def all_tests(
     out: Reporter,
     workers: int,
     timeout: float,
+    seed: int | None = None,
 ) -> None:
     targets = [t for t in ["checker/tests"] if (kata.root / t).is_dir()]
     targets += _module_targets(kata, modules)
     if not targets:
         out.failed("tests", "no checker/tests and no exercise tests")
         return
-    extra = ["--kata-targets=solution,stub,mutants"]
+    if seed is None:
+        seed = random.Random().getrandbits(32)
+    out.note(f"tests run in random order, seed {seed} (to replay it: kata verify --seed {seed})")
+    extra = [
+        "--kata-targets=solution,stub,mutants",
+        "-p",
+        "pytest_randomly",
+        f"--randomly-seed={seed}",
+    ]
     if (kata.root / MUTANT_TESTS).is_file():
         extra.append(f"--ignore={MUTANT_TESTS}")
     report = run_pytest_step(kata, targets, extra, verdict, out, workers, timeout)

@@ -30,6 +30,7 @@ import gc
 import importlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -169,7 +170,9 @@ class WarmWorker:
             return
         with contextlib.suppress(OSError):
             if process.stdin:
-                process.stdin.close()
+                process.stdin.close()  # an idle worker exits at once
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()  # a busy one kills its check first (see serve)
         try:
             process.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -180,6 +183,38 @@ class WarmWorker:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+class WarmPool:
+    """Warm workers shared by the threads of ``kata check module_NN``: Python, pytest
+    and MLflow start once per worker instead of once per exercise.
+
+    ``runner(exercise)`` is a ``checker.check.Runner`` that borrows an idle worker,
+    imports the exercise's libraries into it and checks the exercise in a fork.
+    """
+
+    def __init__(self, kata: KataPaths, size: int):
+        self.kata = kata
+        self.workers = [WarmWorker(kata).start() for _ in range(size)]
+        self.idle: queue.Queue[WarmWorker] = queue.Queue()
+        for worker in self.workers:
+            self.idle.put(worker)
+
+    def runner(self, exercise: Exercise):
+        def run(args: list[str], cwd: Path, timeout: float, scratch: Path) -> ProcessOutcome:
+            worker = self.idle.get()
+            try:
+                with contextlib.suppress(WorkerGone):  # run() below starts it again
+                    worker.warm(imports_of(self.kata, exercise))
+                return worker.run(args, cwd, timeout, scratch)
+            finally:
+                self.idle.put(worker)
+
+        return run
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
 
 
 # --- the worker process -----------------------------------------------------------------
@@ -249,9 +284,22 @@ def _wait(pid: int, timeout: float) -> tuple[int | None, bool]:
         delay = min(delay * 2, 0.02)
 
 
+_RUNNING: dict[str, int] = {}  # the pid of the check being run, if any
+
+
+def _stop(signum, frame) -> None:
+    """SIGTERM (``WarmWorker.stop``, Ctrl-C in ``kata``): end the running check, then exit."""
+    pid = _RUNNING.get("pid")
+    if pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    os._exit(128 + signum)
+
+
 def serve(root: Path) -> None:
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to the log, not into the replies
+    signal.signal(signal.SIGTERM, _stop)
     _prepare(root)
     for line in sys.stdin:
         request = json.loads(line)
@@ -264,8 +312,11 @@ def serve(root: Path) -> None:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _run_child(request["args"], request["cwd"], request["output"])
+        _RUNNING["pid"] = pid
         returncode, timed_out = _wait(pid, float(request["timeout"]))
+        _RUNNING.pop("pid", None)
         reply = {
             "returncode": returncode,
             "timed_out": timed_out,

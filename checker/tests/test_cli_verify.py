@@ -99,3 +99,27 @@ def test_verify_of_a_module_runs_only_its_exercises_and_prints_times(tmp_path, c
     assert len(re.findall(r"^  \(\d+\.\d s\)$", out, flags=re.M)) == 4
     assert re.search(r"^    module_01 +\d+\.\d$", out, flags=re.M)
     assert "slowest tests" in out
+
+
+def test_verify_runs_the_tests_in_random_order_and_replays_an_order_by_its_seed(tmp_path, cli):
+    kata = with_checker_tests(make_kata(tmp_path))
+    order = kata.root / "checker" / "tests" / "order.txt"
+    tests = "".join(
+        f'\n\ndef test_{n}():\n    with ORDER.open("a") as order:\n        order.write("{n} ")\n'
+        for n in range(8)
+    )
+    (kata.root / "checker" / "tests" / "test_order.py").write_text(
+        f'from pathlib import Path\n\nORDER = Path(__file__).with_name("order.txt")\n{tests}'
+    )
+
+    def run(seed):
+        order.write_text("")
+        code, out = cli(kata, "verify", "-n", "0", "--seed", str(seed))
+        assert code == 0, out
+        assert f"seed {seed}" in out
+        return order.read_text().split()
+
+    orders = {seed: run(seed) for seed in (1, 2)}
+    assert run(1) == orders[1]
+    assert sorted(orders[1], key=int) == [str(n) for n in range(8)]
+    assert orders[1] != orders[2]

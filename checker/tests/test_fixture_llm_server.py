@@ -1,6 +1,7 @@
 """The kit's fake LLM server (fixtures/llm_server.py), driven by real clients."""
 
 import math
+import socket
 
 import httpx
 import mlflow
@@ -254,3 +255,15 @@ def test_a_standalone_server_serves_inside_a_with_block_only():
         assert client.models.list().data
     with pytest.raises(RuntimeError, match="not started"):
         _ = server.url
+
+
+def test_a_client_hanging_up_is_not_printed_but_a_server_bug_is(capsys):
+    with FakeLLMServer() as server, socket.socket() as client:
+        for error in (BrokenPipeError("the client went away"), KeyError("a bug")):
+            try:
+                raise error
+            except Exception:
+                server._httpd.handle_error(client, ("127.0.0.1", 1))
+    err = capsys.readouterr().err
+    assert "the client went away" not in err
+    assert "KeyError: 'a bug'" in err

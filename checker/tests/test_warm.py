@@ -3,9 +3,9 @@ whatever the learner's code does."""
 
 import pytest
 
-from checker.check import CheckOptions, check_one
+from checker.check import CheckOptions, check_exercises, check_one
 from checker.manifest import load_manifest
-from checker.progress import CRASH, DONE, TIMEOUT
+from checker.progress import CRASH, DONE, TIMEOUT, Progress
 from checker.tests import fake_kata
 from checker.tests.fake_kata import (
     HALF_RIGHT,
@@ -136,3 +136,21 @@ def test_the_worker_preloads_what_the_tests_and_the_solution_import_never_the_le
     kata.stub(exercise).write_text("import this_module_is_the_learners\n" + SOLUTION)
 
     assert imports_of(kata, exercise) == ["json", "os", "decimal"]
+
+
+def test_checking_several_exercises_forks_warm_workers_and_reports_what_cold_checks_do(
+    kata, monkeypatch
+):
+    exercises = load_manifest(kata).exercises
+    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    cold = [_same(check_one(kata, e, CheckOptions())) for e in exercises]
+    forked = []
+    warm_run = WarmWorker.run
+    monkeypatch.setattr(
+        WarmWorker, "run", lambda self, *a: forked.append(self) or warm_run(self, *a)
+    )
+
+    results = check_exercises(kata, exercises, Progress.load(kata), CheckOptions(force=True))
+
+    assert [_same(r) for r in results] == cold
+    assert len(forked) == len(exercises) and len(set(forked)) == 2  # two jobs, two workers
