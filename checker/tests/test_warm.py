@@ -146,9 +146,12 @@ def test_checking_several_exercises_forks_warm_workers_and_reports_what_cold_che
     cold = [_same(check_one(kata, e, CheckOptions())) for e in exercises]
     forked = []
     warm_run = WarmWorker.run
-    monkeypatch.setattr(
-        WarmWorker, "run", lambda self, *a: forked.append(self) or warm_run(self, *a)
-    )
+
+    def run_and_count(self, *args):
+        forked.append(self)
+        return warm_run(self, *args)
+
+    monkeypatch.setattr(WarmWorker, "run", run_and_count)
 
     results = check_exercises(kata, exercises, Progress.load(kata), CheckOptions(force=True))
 
