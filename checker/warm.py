@@ -34,6 +34,7 @@ import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,11 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "win32"
 
 
+# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth
+# mismatch"), and `kata check module_NN` asks from two threads.
+_PARSING = threading.Lock()
+
+
 def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
     """The modules that the exercise's test file and reference solution import.
 
@@ -84,7 +90,9 @@ def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
     modules: list[str] = []
     for path in (kata.test_file(exercise), kata.solution(exercise)):
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            source = path.read_text(encoding="utf-8")
+            with _PARSING:
+                tree = ast.parse(source)
         except (OSError, SyntaxError):
             continue
         for node in ast.walk(tree):
