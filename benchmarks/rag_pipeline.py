@@ -74,13 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             lambda n: f"{args.documents} documents, {n:,} characters",
         )
 
-        from checker.examples.rag import load_pipeline, spark_session
+        from checker.examples import spark_session
+        from checker.examples.rag import load_pipeline
 
         pipeline = load_pipeline()
         loading = pipeline["ex02_spark_loading"]
         rag = pipeline["ex03_llamaindex_rag"]
 
-        session = spark_session(quick_start=False)  # the JVM as a long job would run it
+        # quick_start off: the JVM as a long job would run it
+        session = spark_session("rag-benchmark", quick_start=False)
         spark = timed("spark", session.__enter__, lambda s: f"master {s.sparkContext.master}")
         try:
             docs = loading.load_documents_with_spark(spark, str(folder)).cache()

@@ -9,9 +9,13 @@ MLflow, Spark and the LLM clients load when an example actually runs.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from checker.manifest import KataPaths
 
@@ -28,3 +32,48 @@ def load_solution(relative: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def spark_session(app_name: str, quick_start: bool = True) -> Iterator[Any]:
+    """The active SparkSession, or a local one started (and stopped) here.
+
+    With ``SPARK_REMOTE`` set, Spark Connect decides where it runs. Otherwise the
+    session is ``local[*]`` on loopback, and its Python workers run this very
+    interpreter (the one with MLflow and the LLM clients): they read
+    ``PYSPARK_PYTHON``, not the ``spark.pyspark.python`` setting. ``quick_start``
+    starts the JVM with the kit's quick-start options (about a third less CPU for
+    a short run); leave it off to measure throughput.
+    """
+    from pyspark.sql import SparkSession
+
+    from fixtures.spark import QUICK_START_JVM
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        yield active
+        return
+    builder = SparkSession.builder.appName(app_name)
+    local = not os.environ.get("SPARK_REMOTE")
+    if local:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = (
+            builder.master("local[*]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.pyspark.python", sys.executable)
+            .config("spark.pyspark.driver.python", sys.executable)
+        )
+        if quick_start:
+            builder = builder.config("spark.driver.extraJavaOptions", QUICK_START_JVM)
+    session = builder.getOrCreate()
+    if local:
+        session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()

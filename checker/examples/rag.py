@@ -31,8 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from checker.examples import DEFAULT_URI, load_solution
-from fixtures.spark import QUICK_START_JVM
+from checker.examples import DEFAULT_URI, load_solution, spark_session
 
 EXPERIMENT = "spark-llamaindex-rag"
 DEFAULT_DOCS = "documents"
@@ -146,41 +145,6 @@ class _Steps:
         yield note
         extra = f": {note['result']}" if note.get("result") else ""
         print(f"      done in {time.perf_counter() - start:.1f} s{extra}", flush=True)
-
-
-@contextmanager
-def spark_session(quick_start: bool = True) -> Iterator[Any]:
-    """The active SparkSession, or a local one started (and stopped) here.
-
-    ``quick_start`` starts the local JVM with the quick-start options above
-    (about a third less CPU for a short run); leave it off to measure throughput.
-    """
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        yield active
-        return
-    builder = SparkSession.builder.appName("mlflow-spark-llamaindex-rag")
-    if not os.environ.get("SPARK_REMOTE"):  # Spark Connect decides where it runs
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers: this venv's Python
-        builder = (
-            builder.master("local[*]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.pyspark.python", sys.executable)
-            .config("spark.pyspark.driver.python", sys.executable)
-        )
-        if quick_start:
-            builder = builder.config("spark.driver.extraJavaOptions", QUICK_START_JVM)
-    session = builder.getOrCreate()
-    if not os.environ.get("SPARK_REMOTE"):
-        session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
 
 
 def load_pipeline() -> dict[str, ModuleType]:
@@ -331,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = _Steps(total=total)
     print("Starting Spark ...", flush=True)
     try:
-        with spark_session() as spark:
+        with spark_session("mlflow-spark-llamaindex-rag") as spark:
             if args.sweep:
                 best = _sweep(spark, steps, pipeline, args)
                 print()

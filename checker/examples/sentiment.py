@@ -26,12 +26,10 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.examples import DEFAULT_URI, load_solution
+from checker.examples import DEFAULT_URI, load_solution, spark_session
 
 EXPERIMENT = "spark-langchain-sentiment"
 RUN_NAME = "spark-langchain-sentiment"
@@ -199,39 +197,6 @@ def _label_reviews_in_batches(
     return sorted(records, key=lambda r: r["id"])
 
 
-@contextmanager
-def _spark_session() -> Iterator[Any]:
-    """The active SparkSession, or a local one started (and stopped) here."""
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        yield active
-        return
-    builder = SparkSession.builder.appName("mlflow-spark-langchain-ollama")
-    if not os.environ.get("SPARK_REMOTE"):  # Spark Connect decides where it runs
-        # The workers must run this very Python (the one with MLflow and LangChain), not
-        # the first python3 on the PATH: Spark's workers read PYSPARK_PYTHON.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        builder = (
-            builder.master("local[*]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.pyspark.python", sys.executable)
-            .config("spark.pyspark.driver.python", sys.executable)
-        )
-    session = builder.getOrCreate()
-    if not os.environ.get("SPARK_REMOTE"):
-        session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
-
-
 def _absolute(uri: str) -> str:
     """A relative ``sqlite:///file.db`` made absolute, so that workers find the same file."""
     prefix = "sqlite:///"
@@ -296,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     reviews = generate_reviews(args.num_samples, seed=args.seed)
     start = time.perf_counter()
     print("Starting Spark ...", flush=True)
-    with _spark_session() as spark, mlflow.start_run(run_name=RUN_NAME) as run:
+    with (
+        spark_session("mlflow-spark-langchain-ollama") as spark,
+        mlflow.start_run(run_name=RUN_NAME) as run,
+    ):
         mlflow.log_params(
             {
                 "num_samples": args.num_samples,
