@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             lambda n: f"{args.documents} documents, {n:,} characters",
         )
 
-        from checker.examples import spark_session
-        from checker.examples.rag import load_pipeline
+        from examples import spark_session
+        from examples.rag import load_pipeline
 
         pipeline = load_pipeline()
         loading = pipeline["ex02_spark_loading"]

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from checker.manifest import DEFAULT_TIMEOUT, Exercise, KataPaths
-from checker.process import ProcessOutcome, run_process, stop_all
+from checker.process import stop_all
 from checker.progress import (
     COLLECT,
     CRASH,
@@ -34,28 +34,7 @@ from checker.progress import (
     now,
 )
 from checker.report import Report, condense, read_report, test_name
-
-
-def pytest_flags(kata: KataPaths) -> list[str]:
-    """Flags of every pytest run of the checker.
-
-    No plugin is auto-loaded from the installed packages: langsmith's, hypothesis's
-    and anyio's cost seconds at every start and give nothing here (``@given`` works
-    without its plugin), and pytest would rewrite the asserts of every plugin
-    package on every start (the machine does not keep byte code). xdist is
-    loaded by name; ``-p checker.plugin`` makes the kata's options available even
-    in a tree without the repository's conftest.py; an explicit rootdir keeps test
-    ids relative to the kata root (and tells the plugin where the kata is);
-    importlib mode lets two modules have test files of the same name.
-    """
-    return [
-        "-p", "no:cacheprovider",
-        "--disable-plugin-autoload",
-        "-p", "xdist.plugin",
-        "-p", "checker.plugin",
-        "--rootdir", str(kata.root),
-        "--import-mode=importlib",
-    ]  # fmt: skip
+from checker.runners import Runner, cold_run, pytest_flags
 
 
 @dataclass
@@ -79,15 +58,6 @@ def pytest_args(kata: KataPaths, exercise: Exercise, report: Path, options: Chec
     if options.keep_store:
         args.append("--keep-store")
     return args
-
-
-# Runs pytest with these arguments in this folder within a timeout; may use the scratch folder.
-Runner = Callable[[list[str], Path, float, Path], ProcessOutcome]
-
-
-def cold_run(args: list[str], cwd: Path, timeout: float, scratch: Path) -> ProcessOutcome:
-    """A new ``python -m pytest`` process (``kata watch`` uses a warm worker instead)."""
-    return run_process([sys.executable, "-m", "pytest", *args], cwd, timeout)
 
 
 # --- what a run means ------------------------------------------------------------------
@@ -200,6 +170,17 @@ def check_one(
     return result
 
 
+class Pool(Protocol):
+    """Workers that check exercises: ``runner(exercise)`` is a Runner; ``stop()`` ends them."""
+
+    def runner(self, exercise: Exercise) -> Runner: ...
+
+    def stop(self) -> None: ...
+
+
+PoolFactory = Callable[[list[Exercise]], Pool | None]
+
+
 class InOrder:
     """Hands results to ``on_done`` in the exercises' order, whatever order they finish in."""
 
@@ -224,12 +205,15 @@ def check_exercises(
     on_start: Callable[[Exercise], None] | None = None,
     on_done: Callable[[Exercise, CheckResult], None] | None = None,
     run: Runner = cold_run,
+    pool: PoolFactory | None = None,
 ) -> list[CheckResult]:
     """Check each exercise (reusing unchanged ones), record and save the results.
 
     Results come back in the order of ``exercises``, and ``on_done`` sees them in
-    that order too, as soon as all earlier ones are done. Ctrl-C stops every
-    running check and re-raises.
+    that order too, as soon as all earlier ones are done. ``pool``, given the
+    exercises to run, may return a pool of warm workers (``checker.warm.pool_for``)
+    whose ``runner(exercise)`` replaces ``run``. Ctrl-C stops every running check
+    and re-raises.
     """
     results: dict[str, CheckResult] = {}
     in_order = InOrder(exercises, on_done)
@@ -249,7 +233,7 @@ def check_exercises(
         progress.save()
         in_order.finished(exercise, result)
 
-    warm = _warm_pool(kata, to_run, options, run)
+    warm = pool(to_run) if pool and to_run else None
 
     def check(exercise: Exercise) -> CheckResult:
         if on_start:
@@ -275,18 +259,3 @@ def check_exercises(
         if warm:
             warm.stop()
     return [results[e.id] for e in exercises]
-
-
-def _warm_pool(kata: KataPaths, to_run: list[Exercise], options: CheckOptions, run: Runner):
-    """Warm workers for a cold check of several exercises (one per job), or None.
-
-    Starting Python, pytest and MLflow costs 2-4 s; a worker pays it once and
-    checks each exercise in a fork, with the same isolation as a new process.
-    """
-    if run is not cold_run or len(to_run) < 2:
-        return None
-    from checker.warm import WarmPool, can_fork
-
-    if not can_fork():
-        return None
-    return WarmPool(kata, min(max(options.jobs, 1), len(to_run)))

@@ -12,6 +12,7 @@ import importlib.util
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
 # Safe, offline defaults for every test process.
@@ -127,11 +128,9 @@ def reset_mlflow_state() -> None:
     import mlflow
     from mlflow.tracking import _model_registry, _tracking_service, fluent
 
-    from checker.lookups import wait_for_prompt_links
-
     with contextlib.suppress(Exception):  # nothing was queued
         mlflow.flush_trace_async_logging()
-    wait_for_prompt_links()  # background threads that write to this test's store
+    wait_for_mlflow_threads()  # background threads that write to this test's store
     _end_active_runs()
     fluent_logger = logging.getLogger("mlflow.tracking.fluent")
     level = fluent_logger.level
@@ -152,6 +151,20 @@ def reset_mlflow_state() -> None:
     InMemoryTraceManager.reset()
     forget_price_catalog()
     _reset_llama_index_settings()
+
+
+# MLflow's background threads that write to the store after the call that started
+# them returned: ``load_prompt`` links a prompt version to the active model, and the
+# trace exporter links prompts to the trace (mlflow/tracking/_model_registry/fluent.py,
+# mlflow/tracing/export/utils.py).
+_MLFLOW_WRITER_THREADS = ("link_prompt_thread-", "link_prompts_from_exporter-")
+
+
+def wait_for_mlflow_threads(timeout: float = 10.0) -> None:
+    """Join MLflow's background threads that still write to the store."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(_MLFLOW_WRITER_THREADS):
+            thread.join(timeout)
 
 
 def _forget_last_ids() -> None:
@@ -233,3 +246,14 @@ def _reset_autolog() -> None:
         from mlflow.llama_index.tracer import remove_llama_index_tracer
 
         remove_llama_index_tracer()
+
+
+def restore_environment(saved: dict[str, str]) -> None:
+    """Put ``os.environ`` back to ``saved``: code under test may set variables
+    (``MLFLOW_ENABLE_ASYNC_TRACE_LOGGING``, ``OPENAI_API_KEY`` ...) that must not
+    reach the next test."""
+    for name in [n for n in os.environ if n not in saved]:
+        del os.environ[name]
+    for name, value in saved.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value

@@ -1,11 +1,15 @@
 """The stub as shipped, for ``kata reset``, found in git history.
 
 A learner may commit their work, so the file at HEAD is not always the stub.
-The stub as shipped is the newest committed version of the file that is still
-untouched: every public function and method in it raises NotImplementedError
-(the kata's rule for stubs, checked for every stub by
-``checker/tests/test_stubs_match_solutions.py``). A learner's version, even a
-half-done one, has at least one of them filled in.
+The stub as shipped is the newest version of the file in the kata's own
+history that is still untouched: every public function and method in it raises
+NotImplementedError (the kata's rule for stubs, checked for every stub by
+``checker/tests/test_stubs_match_solutions.py``).
+
+The kata's own history is what the clone came from: the commits of its
+remote-tracking branches (``origin/main`` ...). A learner's local commit is
+not among them, even one that only added an import to the stub and so still
+looks untouched. In a checkout without remotes, every commit counts.
 """
 
 from __future__ import annotations
@@ -63,10 +67,18 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
         raise StubNotFound("git is not installed, so the original stub cannot be found.") from err
 
 
+def _upstream_refs(root: Path) -> list[str]:
+    """The remote-tracking branches (the kata as cloned), or [] (then: HEAD's history)."""
+    refs = _git(root, "for-each-ref", "--format=%(refname)", "refs/remotes")
+    if refs.returncode != 0:
+        return []
+    return [ref for ref in refs.stdout.decode().split() if not ref.endswith("/HEAD")]
+
+
 def shipped_stub(root: Path, relative: str) -> bytes:
     """The newest committed version of ``relative`` (a path under ``root``) that is an
     untouched stub."""
-    log = _git(root, "log", "--format=%H", "--", relative)
+    log = _git(root, "log", "--format=%H", *_upstream_refs(root), "--", relative)
     if log.returncode != 0:
         reason = log.stderr.decode(errors="replace").strip()
         if "not a git repository" in reason:

@@ -32,7 +32,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from checker.check import pytest_flags
 from checker.manifest import (
     KataPaths,
     Manifest,
@@ -43,9 +42,14 @@ from checker.manifest import (
 from checker.mutants import MutantError, mutant_names, rejection_problems
 from checker.process import run_process, stop_all
 from checker.report import Report, TestOutcome, condense, read_report
+from checker.runners import pytest_flags
 
 STEPS = 4
 MUTANT_TESTS = "checker/tests/test_mutants.py"  # step 4 checks the mutants itself
+# The tests of the plugin and the command, of the kit, and of the plan's example commands.
+HARNESS_TESTS = ["checker/tests", "fixtures/tests", "examples/tests"]
+LINTED = ("checker", "solutions", "fixtures", "examples")  # ruff
+TYPED = ("checker", "fixtures", "examples")  # mypy
 SLOWEST = 10
 
 
@@ -169,9 +173,9 @@ def _selected_modules(kata: KataPaths, manifest: Manifest | None, modules) -> li
 
 
 def ruff_checks(kata: KataPaths, out: Reporter) -> None:
-    folders = [name for name in ("checker", "solutions", "fixtures") if (kata.root / name).is_dir()]
+    folders = [n for n in LINTED if (kata.root / n).is_dir()]
     if not folders:
-        out.note("no checker/, solutions/ or fixtures/ to lint")
+        out.note(f"none of {', '.join(LINTED)} to lint")
     for label, args in (
         ("ruff check", ["check", "--no-cache"]),
         ("ruff format --check", ["format", "--check", "--no-cache"]),
@@ -186,7 +190,7 @@ def ruff_checks(kata: KataPaths, out: Reporter) -> None:
 
 
 def mypy_check(kata: KataPaths, out: Reporter) -> None:
-    folders = [name for name in ("checker", "fixtures") if (kata.root / name).is_dir()]
+    folders = [n for n in TYPED if (kata.root / n).is_dir()]
     if not folders:
         out.note("no checker/ or fixtures/ to type-check")
         return
@@ -336,7 +340,7 @@ def all_tests(
     timeout: float,
     seed: int | None = None,
 ) -> None:
-    targets = [t for t in ["checker/tests"] if (kata.root / t).is_dir()]
+    targets = [t for t in HARNESS_TESTS if (kata.root / t).is_dir()]
     targets += _module_targets(kata, modules)
     if not targets:
         out.failed("tests", "no checker/tests and no exercise tests")
@@ -353,8 +357,9 @@ def all_tests(
     if (kata.root / MUTANT_TESTS).is_file():
         extra.append(f"--ignore={MUTANT_TESTS}")
     report = run_pytest_step(kata, targets, extra, verdict, out, workers, timeout)
-    if "checker/tests" in targets and not any(n.startswith("checker/tests/") for n in report.tests):
-        out.failed("checker/tests", "no tests were collected")
+    for folder in [t for t in targets if t in HARNESS_TESTS]:
+        if not any(n.startswith(folder + "/") for n in report.tests):
+            out.failed(folder, "no tests were collected")
     exercises = _exercises(kata, manifest, modules)
     _check_every_exercise_ran(kata, exercises, report, out)
     _check_wrong_solutions(kata, exercises, report, out)
@@ -409,10 +414,10 @@ def _print_times(report: Report, modules: list[str], out: Reporter) -> None:
     slowest tests."""
     totals: dict[str, float] = {}
     for nodeid, test in report.tests.items():
-        part = nodeid.split("/")[1] if nodeid.startswith("exercises/") else "checker"
+        part = nodeid.split("/")[1] if nodeid.startswith("exercises/") else nodeid.split("/")[0]
         totals[part] = totals.get(part, 0.0) + test.duration
     out.note("test time per part (seconds, summed over the workers):")
-    for part in ["checker", *modules]:
+    for part in ["checker", "fixtures", "examples", *modules]:
         if part in totals:
             out.note(f"  {part:<10} {totals[part]:7.1f}")
     slowest = sorted(report.tests.values(), key=lambda t: t.duration, reverse=True)[:SLOWEST]

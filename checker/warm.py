@@ -41,6 +41,7 @@ from typing import Any
 
 from checker.manifest import Exercise, KataPaths
 from checker.process import ProcessOutcome
+from checker.runners import Runner, cold_run
 
 # What every check needs, imported once by the worker.
 BASE_MODULES = [
@@ -51,9 +52,6 @@ BASE_MODULES = [
     "mlflow.tracing.fluent",
     "mlflow.genai",
     "checker.plugin",
-    "checker.asserts",
-    "checker.lookups",
-    "fixtures.pytest_fixtures",
     # What the first test of any check imports on first use (0.3-0.5 s otherwise).
     "xdist.plugin",
     "pdb",
@@ -101,6 +99,23 @@ def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 modules.append(node.module)
     return list(dict.fromkeys(modules))
+
+
+def conftest_plugins(root: Path) -> list[str]:
+    """The plugins the kata's ``conftest.py`` names in ``pytest_plugins`` (the test kit's
+    fixtures): every check loads them."""
+    try:
+        with _PARSING:
+            tree = ast.parse((root / "conftest.py").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets
+        ):
+            with contextlib.suppress(ValueError):
+                return [str(name) for name in ast.literal_eval(node.value)]
+    return []
 
 
 def restarts_worker(kata: KataPaths, path: Path) -> bool:
@@ -162,7 +177,7 @@ class WarmWorker:
         self._ask({"op": "warm", "modules": modules})
 
     def run(self, args: list[str], cwd: Path, timeout: float, scratch: Path) -> ProcessOutcome:
-        """Run ``pytest args`` in a forked child: a ``checker.check.Runner`` like ``cold_run``.
+        """Run ``pytest args`` in a forked child: a ``checker.runners.Runner`` like ``cold_run``.
 
         If the worker itself died, it is started again and this check runs cold.
         """
@@ -178,8 +193,6 @@ class WarmWorker:
         try:
             reply = self._ask(request)
         except WorkerGone:
-            from checker.check import cold_run
-
             self.restart()
             return cold_run(args, cwd, timeout, scratch)
         text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
@@ -212,7 +225,7 @@ class WarmPool:
     """Warm workers shared by the threads of ``kata check module_NN``: Python, pytest
     and MLflow start once per worker instead of once per exercise.
 
-    ``runner(exercise)`` is a ``checker.check.Runner`` that borrows an idle worker,
+    ``runner(exercise)`` is a ``checker.runners.Runner`` that borrows an idle worker,
     imports the exercise's libraries into it and checks the exercise in a fork.
     """
 
@@ -223,7 +236,7 @@ class WarmPool:
         for worker in self.workers:
             self.idle.put(worker)
 
-    def runner(self, exercise: Exercise):
+    def runner(self, exercise: Exercise) -> Runner:
         def run(args: list[str], cwd: Path, timeout: float, scratch: Path) -> ProcessOutcome:
             worker = self.idle.get()
             try:
@@ -238,6 +251,22 @@ class WarmPool:
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+
+
+def pool_for(kata: KataPaths, jobs: int):
+    """A factory for ``checker.check.check_exercises``: warm workers (one per job) for a
+    check of several exercises, or None (one exercise, or no fork on this system).
+
+    Starting Python, pytest and MLflow costs 2-4 s; a worker pays it once and
+    checks each exercise in a fork, with the same isolation as a new process.
+    """
+
+    def make(to_run: list[Exercise]) -> WarmPool | None:
+        if len(to_run) < 2 or not can_fork():
+            return None
+        return WarmPool(kata, min(max(jobs, 1), len(to_run)))
+
+    return make
 
 
 # --- the worker process -----------------------------------------------------------------
@@ -260,7 +289,8 @@ def _prepare(root: Path) -> None:
     isolation.apply_test_env()  # the same offline environment the children test in
     from _pytest.config import default_plugins
 
-    _import_quietly([f"_pytest.{name}" for name in default_plugins] + BASE_MODULES)
+    plugins = [f"_pytest.{name}" for name in default_plugins]
+    _import_quietly(plugins + BASE_MODULES + conftest_plugins(root))
     from checker.store import template_db
 
     template_db(KataPaths(root).state / "cache")  # built once, copied for every test

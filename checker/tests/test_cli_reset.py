@@ -97,3 +97,43 @@ def test_reset_outside_a_git_checkout_explains_and_changes_nothing(tmp_path, cli
     assert code == 1
     assert "is not a git checkout" in out
     assert (kata.exercises / "module_01/ex01_add.py").read_text() == MINE
+
+
+IDENTITY = ["-c", "user.name=learner", "-c", "user.email=learner@localhost"]
+
+
+def _git(root, *args):
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_reset_undoes_a_committed_module_level_line_in_a_clone(tmp_path, cli):
+    upstream = make_kata(tmp_path / "upstream", FakeExercise())
+    git_commit_all(upstream.root)
+    subprocess.run(
+        ["git", "clone", "-q", str(upstream.root), str(tmp_path / "clone")],
+        check=True,
+        capture_output=True,
+    )
+    clone = fake_kata.KataPaths(tmp_path / "clone")
+    stub = clone.exercises / "module_01/ex01_add.py"
+    stub.write_text("import math\n" + STUB)  # an import added, no function filled in yet
+    _git(clone.root, "add", "-A")
+    _git(clone.root, *IDENTITY, "commit", "-q", "-m", "my work")
+
+    code, out = cli(clone, "reset", "ex01", "--yes")
+
+    assert code == 0, out
+    assert stub.read_text() == STUB
+    [backup] = (clone.state / "backup" / "module_01").glob("ex01_add-*.py")
+    assert backup.read_text().startswith("import math\n")
+
+
+def test_reset_restores_a_stub_with_an_added_line_that_is_not_committed(tmp_path, cli):
+    kata = make_kata(tmp_path / "kata", FakeExercise())
+    git_commit_all(kata.root)
+    stub = kata.exercises / "module_01/ex01_add.py"
+    stub.write_text("LIMIT = 3\n" + STUB)
+
+    code, out = cli(kata, "reset", "ex01", "--yes")
+
+    assert code == 0 and stub.read_text() == STUB, out

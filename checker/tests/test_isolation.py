@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.check import pytest_flags
 from checker.manifest import KataPaths
 from checker.report import TestOutcome, read_report
+from checker.runners import pytest_flags
 
 # A correct learner file that does at import time what learners often do.
 MODULE_LEVEL_STATE = """\

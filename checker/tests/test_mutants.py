@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from checker.check import pytest_flags
 from checker.manifest import KataPaths
 from checker.mutants import (
     MutantError,
@@ -23,6 +22,7 @@ from checker.mutants import (
     rejection_problems,
 )
 from checker.report import Report, read_report
+from checker.runners import pytest_flags
 
 KATA = KataPaths.default()
 MUTANTS = Path(__file__).parent / "mutants"

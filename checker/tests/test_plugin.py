@@ -108,8 +108,8 @@ def test_first_failure_per_file_skips_the_rest_of_a_file_once_it_failed(tmp_path
     import subprocess
     import sys
 
-    from checker.check import pytest_flags
     from checker.report import read_report
+    from checker.runners import pytest_flags
     from checker.tests.fake_kata import FAST_PYTEST, HALF_RIGHT, FakeExercise, make_kata
 
     kata = make_kata(tmp_path / "kata", FakeExercise())

@@ -18,7 +18,7 @@ from checker.tests.fake_kata import (
     FakeExercise,
     make_kata,
 )
-from checker.warm import WarmWorker, can_fork
+from checker.warm import WarmWorker, can_fork, pool_for
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="the warm worker needs fork()")
 
@@ -153,7 +153,9 @@ def test_checking_several_exercises_forks_warm_workers_and_reports_what_cold_che
 
     monkeypatch.setattr(WarmWorker, "run", run_and_count)
 
-    results = check_exercises(kata, exercises, Progress.load(kata), CheckOptions(force=True))
+    results = check_exercises(
+        kata, exercises, Progress.load(kata), CheckOptions(force=True), pool=pool_for(kata, 2)
+    )
 
     assert [_same(r) for r in results] == cold
     assert len(forked) == len(exercises) and len(set(forked)) == 2  # two jobs, two workers

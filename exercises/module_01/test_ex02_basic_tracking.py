@@ -6,7 +6,7 @@ import mlflow
 import pytest
 from mlflow.entities import RunStatus
 
-from checker.lookups import all_runs
+from fixtures.runs import all_runs
 
 
 def _run(client, run_id):

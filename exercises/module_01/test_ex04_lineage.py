@@ -4,8 +4,9 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from checker.asserts import only_trace, root_span, search_traces
-from checker.lookups import all_runs, linked_prompts, model_ids_of
+from fixtures.traces import only_trace, root_span, search_traces
+from fixtures.prompts import linked_prompts
+from fixtures.runs import all_runs, model_ids_of
 
 PROMPT = "qa"
 TEMPLATE = "Answer in one sentence: {{question}}"

@@ -2,14 +2,7 @@
 
 import pytest
 
-from checker.asserts import (
-    ancestors_of,
-    find_span,
-    root_span,
-    span_tree,
-    token_usage,
-    traces_of,
-)
+from fixtures.traces import ancestors_of, find_span, root_span, span_tree, token_usage, traces_of
 from fixtures.sentiment import generate_reviews, sentiment_responder
 
 REVIEWS = generate_reviews(3)

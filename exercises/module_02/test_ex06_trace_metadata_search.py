@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import mlflow
 import pytest
 
-from checker.asserts import only_trace, trace_status
+from fixtures.traces import only_trace, trace_status
 from fixtures.clock import frozen_clock
 
 USER_KEY = "mlflow.trace.user"

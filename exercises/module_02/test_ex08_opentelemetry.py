@@ -5,7 +5,7 @@ import uuid
 import pytest
 from mlflow import MlflowClient
 
-from checker.asserts import find_span, root_span, search_traces, span_tree
+from fixtures.traces import find_span, root_span, search_traces, span_tree
 from fixtures.llm_server import count_tokens
 
 # One MLflow server per test process: keep these tests on one pytest-xdist worker.

@@ -4,7 +4,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from checker.lookups import prompt_aliases, prompt_versions
+from fixtures.prompts import prompt_aliases, prompt_versions
 
 NAME = "sentiment"
 T1 = "Label this review: {{text}}"

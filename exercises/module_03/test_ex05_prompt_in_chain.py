@@ -5,8 +5,9 @@ import pytest
 from mlflow import MlflowClient
 from pydantic import PrivateAttr
 
-from checker.asserts import search_traces, span_tree, trace_of
-from checker.lookups import all_runs, linked_prompts
+from fixtures.traces import search_traces, span_tree, trace_of
+from fixtures.prompts import linked_prompts
+from fixtures.runs import all_runs
 from fixtures.fake_chat import SentimentChatModel
 from fixtures.sentiment import generate_reviews
 

@@ -9,8 +9,9 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import AssessmentSource, AssessmentSourceType
 
-from checker.asserts import last_trace, span_tree, trace_of
-from checker.lookups import assessment_value, assessments, describe_assessments, linked_prompts
+from fixtures.traces import last_trace, span_tree, trace_of
+from fixtures.assessments import assessment_value, assessments, describe_assessments
+from fixtures.prompts import linked_prompts
 from fixtures.llm_server import Failure
 from fixtures.prompt_quality import answer, prompt_quality_responder
 

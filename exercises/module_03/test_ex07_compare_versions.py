@@ -10,8 +10,9 @@ import mlflow
 import pytest
 from mlflow.genai.scorers import Scorer
 
-from checker.asserts import search_traces
-from checker.lookups import all_runs, linked_prompts, prompt_aliases
+from fixtures.traces import search_traces
+from fixtures.prompts import linked_prompts, prompt_aliases
+from fixtures.runs import all_runs
 from fixtures.prompt_quality import expected_accuracy, prompt_quality_responder
 from fixtures.sentiment import generate_reviews
 

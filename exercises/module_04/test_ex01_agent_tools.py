@@ -7,7 +7,7 @@ import pytest
 import requests
 import responses
 
-from checker.asserts import exception_messages, root_span, span_status, span_tree, trace_of
+from fixtures.traces import exception_messages, root_span, span_status, span_tree, trace_of
 from fixtures.data import load_corpus
 
 SEARCH_URL = "https://search.kata.test/search"

@@ -4,7 +4,7 @@ every turn's trace, and a conversation rebuilt from MLflow in turn order."""
 import mlflow
 import pytest
 
-from checker.asserts import root_span, search_traces, span_tree, trace_of
+from fixtures.traces import root_span, search_traces, span_tree, trace_of
 from fixtures.fake_chat import scripted_chat_model
 
 SESSION = "session-42"

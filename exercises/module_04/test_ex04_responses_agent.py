@@ -4,7 +4,7 @@ streams, logged as code, loaded back through its model URI, and traced as AGENT.
 import mlflow
 import pytest
 
-from checker.asserts import find_span, root_span, span_tree, trace_of, traces_of
+from fixtures.traces import find_span, root_span, span_tree, trace_of, traces_of
 from fixtures.llm_server import ToolCall
 
 QUESTION = {"input": [{"role": "user", "content": "What is 6 * 7?"}]}

@@ -5,14 +5,7 @@ import mlflow
 import openai
 import pytest
 
-from checker.asserts import (
-    exception_messages,
-    find_spans,
-    root_span,
-    span_status,
-    span_tree,
-    trace_status,
-)
+from fixtures.traces import exception_messages, find_spans, root_span, span_status, span_tree, trace_status
 from fixtures.llm_server import Failure
 
 QUESTION = "How do I reset my password?"

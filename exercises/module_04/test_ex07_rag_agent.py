@@ -4,8 +4,8 @@ registry, and one trace per question with retrieval and model steps, linked to t
 import mlflow
 import pytest
 
-from checker.asserts import assert_child_of, find_span, root_span, span_tree, trace_of
-from checker.lookups import linked_prompts
+from fixtures.traces import assert_child_of, find_span, root_span, span_tree, trace_of
+from fixtures.prompts import linked_prompts
 from fixtures.data import load_corpus, load_questions
 
 PROMPT = "rag-answer"

@@ -10,7 +10,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from checker.lookups import all_runs
+from fixtures.runs import all_runs
 from fixtures.data import corpus_dir, load_corpus
 
 EXTRA_TXT = "Plain text notes.\nThey live in a subfolder and count as a document.\n"

@@ -7,7 +7,7 @@ value of every metric is known.
 import mlflow
 import pytest
 
-from checker.lookups import all_runs
+from fixtures.runs import all_runs
 
 # Four answered questions. Ranks of the expected source: 1, 3 (after two chunks of
 # another document), missing, nothing retrieved at all.

@@ -9,7 +9,7 @@ best mrr, which must not matter.
 import mlflow
 import pytest
 
-from checker.lookups import all_runs
+from fixtures.runs import all_runs
 
 SCORES = {
     (256, 0): 0.75,

@@ -4,8 +4,8 @@ import mlflow
 import pytest
 from mlflow.entities import SpanType
 
-from checker.asserts import search_traces
-from checker.lookups import assessment_value, assessments, describe_assessments
+from fixtures.traces import search_traces
+from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, judge_failure, verdict
 
 JUDGES = ["correctness", "relevance_to_query", "retrieval_groundedness", "plain_language"]

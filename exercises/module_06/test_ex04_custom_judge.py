@@ -5,8 +5,8 @@ import json
 import mlflow
 import pytest
 
-from checker.asserts import search_traces
-from checker.lookups import assessments, describe_assessments
+from fixtures.traces import search_traces
+from fixtures.assessments import assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, verdict
 
 QUESTION = "How do I deploy the newest model version?"

@@ -5,8 +5,8 @@ import json
 import mlflow
 import pytest
 
-from checker.asserts import search_traces, span_tree
-from checker.lookups import assessment_value, assessments, describe_assessments
+from fixtures.traces import search_traces, span_tree
+from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, verdict
 
 SESSION = "mlflow.trace.session"

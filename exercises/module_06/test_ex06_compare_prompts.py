@@ -8,7 +8,7 @@ ends with the answer, "one short phrase" gets the bare answer.
 import mlflow
 import pytest
 
-from checker.lookups import all_runs
+from fixtures.runs import all_runs
 from fixtures.graded_qa import graded_answer, graded_responder, known_questions
 
 PROMPT = "qa-prompt"

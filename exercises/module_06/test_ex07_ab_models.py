@@ -9,7 +9,7 @@ $2.00/$8.00 per million input/output tokens; tokens are words.
 import mlflow
 import pytest
 
-from checker.asserts import search_traces
+from fixtures.traces import search_traces
 from fixtures.graded_qa import LARGE_MODEL, SMALL_MODEL, graded_responder, known_questions
 
 QUESTIONS = known_questions()[:4]  # kata-small knows 2 of them

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from mlflow.entities import SpanType
 
-from checker.asserts import search_traces, span_tree
-from checker.lookups import assessment_value, assessments, describe_assessments
+from fixtures.traces import search_traces, span_tree
+from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL
 
 pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")

@@ -3,8 +3,9 @@
 import mlflow
 import pytest
 
-from checker.asserts import root_span, span_tree, trace_of
-from checker.lookups import aliases_of, linked_prompts, model_versions, stages_of
+from fixtures.traces import root_span, span_tree, trace_of
+from fixtures.prompts import linked_prompts
+from fixtures.registry import aliases_of, model_versions, stages_of
 from fixtures.production import answer_text, logged_model_id, request_for
 
 pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")

@@ -3,7 +3,8 @@
 import mlflow
 import pytest
 
-from checker.lookups import aliases_of, all_runs, model_ids_of, stages_of
+from fixtures.registry import aliases_of, stages_of
+from fixtures.runs import all_runs, model_ids_of
 from fixtures.data import load_eval_set
 from fixtures.production import (
     good_answers,

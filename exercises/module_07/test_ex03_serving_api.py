@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from checker.asserts import find_spans, search_traces, span_tree, trace_status
+from fixtures.traces import find_spans, search_traces, span_tree, trace_status
 from fixtures.clock import frozen_clock
 from fixtures.production import (
     FAIL_QUESTION,

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow.environment_variables import MLFLOW_ENABLE_ASYNC_TRACE_LOGGING
 
-from checker.asserts import root_span, search_traces
+from fixtures.traces import root_span, search_traces
 from fixtures.production import trace_text
 
 API_KEY = "sk-proj-9f8e7d6c5b4a3210"
@@ -21,17 +21,8 @@ MESSAGE = f"My key is {API_KEY} and my e-mail is {EMAIL}, please help"
 CLEAN = "My key is [REDACTED] and my e-mail is [REDACTED], please help"
 
 
-@pytest.fixture(autouse=True)
-def restored_tracing_environment(monkeypatch):
-    """configure_production_tracing changes os.environ: put it back after each test."""
-    monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
-    monkeypatch.setenv("MLFLOW_TRACE_SAMPLING_RATIO", "1.0")
-    yield
-    # Drain and stop this test's async queue once (each flush that restarts it waits up
-    # to a second), then give the next test a synchronous tracer.
-    mlflow.flush_trace_async_logging(terminate=True)
-    monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
-    mlflow.tracing.reset()
+# configure_production_tracing changes MLflow's tracing settings: the kit puts them back.
+pytestmark = pytest.mark.usefixtures("tracing_settings")
 
 
 @mlflow.trace(span_type="AGENT")

@@ -5,13 +5,9 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow.entities import AssessmentSource
 
-from checker.asserts import search_traces
-from checker.lookups import (
-    assessment_value,
-    assessments,
-    describe_assessments,
-    wait_for_prompt_links,
-)
+from fixtures.traces import search_traces
+from fixtures.assessments import assessment_value, assessments, describe_assessments
+from fixtures.prompts import wait_for_prompt_links
 from fixtures.production import good_answers, register_canned_agent, request_for
 
 MODEL = "support-agent"

@@ -4,7 +4,7 @@ import mlflow
 import pytest
 from langchain_openai import ChatOpenAI
 
-from checker.asserts import find_span, span_tree, trace_of
+from fixtures.traces import find_span, span_tree, trace_of
 
 pytestmark = pytest.mark.usefixtures("fake_llm_env", "model_prices")
 

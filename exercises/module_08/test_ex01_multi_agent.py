@@ -3,15 +3,7 @@
 import mlflow
 import pytest
 
-from checker.asserts import (
-    assert_child_of,
-    children_of,
-    find_span,
-    find_spans,
-    root_span,
-    span_tree,
-    traces_of,
-)
+from fixtures.traces import assert_child_of, children_of, find_span, find_spans, root_span, span_tree, traces_of
 from fixtures.data import load_corpus, load_questions
 
 CALC_PART = "What is 12 * 7?"

@@ -7,7 +7,7 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pyspark import cloudpickle
 
-from checker.lookups import all_runs
+from fixtures.runs import all_runs
 from fixtures.batch_sentiment import batch_sentiment_responder, numbered_lines
 from fixtures.sentiment import generate_reviews
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from checker.asserts import find_spans, search_traces, span_tree, token_usage, traces_of
+from fixtures.traces import find_spans, search_traces, span_tree, token_usage, traces_of
 from fixtures.clock import frozen_clock
 from fixtures.llm_server import embed_text
 

@@ -222,3 +222,24 @@ def print_diff(console: Console, old: str, new: str, old_name: str, new_name: st
             style = ""
         console.print(Text(line, style=style), soft_wrap=True)
     return True
+
+
+def print_note(console, progress) -> None:
+    """The note progress.json left (an unreadable file was moved aside), if any."""
+    if progress.note:
+        console.print(Text(progress.note, style="yellow"))
+
+
+def print_next(console, kata: KataPaths, following: Exercise | None) -> None:
+    """What to do next: the next exercise not done, or well done."""
+    if following is None:
+        console.print(Text("Every exercise is done. Well done!", style="bold green"))
+        return
+    console.print(
+        Text.assemble(
+            "Next: ",
+            (following.id, "bold yellow"),
+            f"  {following.title}\n  open ",
+            (kata.relative(kata.stub(following)), "cyan"),
+        )
+    )

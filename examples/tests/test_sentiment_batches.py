@@ -2,9 +2,9 @@
 
 import math
 
-from checker.examples.sentiment import main
-from checker.lookups import all_runs
+from examples.sentiment import main
 from fixtures.batch_sentiment import batch_sentiment_responder
+from fixtures.runs import all_runs
 
 
 def _the_run():
@@ -26,6 +26,7 @@ def test_the_mock_backend_labels_batches_and_reports_calls_and_throughput(spark,
     out = capsys.readouterr().out
     assert f"LLM calls: {int(metrics['llm_calls'])} (one call per review would be 40)" in out
     assert "reviews/s" in out
+    assert "one trace per review" not in out, "batches log no traces: the output must not say so"
 
 
 def test_the_openai_backend_sends_one_request_per_batch(spark, fake_llm_env):

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from checker.examples import DEFAULT_URI, load_solution, spark_session
+from examples import DEFAULT_URI, how_to_look, load_solution, spark_session
 
 EXPERIMENT = "spark-llamaindex-rag"
 DEFAULT_DOCS = "documents"
@@ -254,9 +254,7 @@ def _sweep(
 
 def _how_to_look(uri: str, experiment_id: str, sweep: bool) -> None:
     print()
-    print("Open the MLflow UI to look at it:")
-    print(f"  uv run mlflow ui --backend-store-uri {uri}")
-    print(f"then browse to http://127.0.0.1:5000/#/experiments/{experiment_id}")
+    print("\n".join(how_to_look(uri, experiment_id)))
     if sweep:
         print("(Runs: expand 'chunking-sweep', select its children and click Compare.)")
     else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from checker.examples import DEFAULT_URI, load_solution
+from examples import DEFAULT_URI, how_to_look, load_solution
 
 EXAMPLE_EXPERIMENT = "mlflow-tracking-example"
 
@@ -36,9 +36,7 @@ def tracking_example() -> None:
     print(f"  train_loss: {losses}")
     print(f"  artifacts:  {[f.path for f in client.list_artifacts(run_id)]}")
     print()
-    print("Open the MLflow UI to look at it:")
-    print(f"  uv run mlflow ui --backend-store-uri {uri}")
-    print("then browse to http://127.0.0.1:5000 and open the experiment above.")
+    print("\n".join(how_to_look(uri, experiment_id)))
     print("To look at what the kata's tests logged instead:")
     print("  uv run pytest exercises/module_01 --keep-store, then uv run kata ui")
 

@@ -22,6 +22,24 @@ from checker.manifest import KataPaths
 DEFAULT_URI = "sqlite:///mlflow.db"
 
 
+def how_to_look(uri: str, experiment_id: str | None = None) -> list[str]:
+    """The lines that tell the learner where to see what an example logged to ``uri``.
+
+    A tracking server is already a UI: open it. A local store needs ``mlflow ui``.
+    """
+    page = f"/#/experiments/{experiment_id}" if experiment_id else ""
+    if uri.startswith(("http://", "https://")):
+        return [
+            "Open the tracking server's UI to look at it:",
+            f"  {uri.rstrip('/')}{page}",
+        ]
+    return [
+        "Open the MLflow UI to look at it:",
+        f"  uv run mlflow ui --backend-store-uri {uri}",
+        f"then browse to http://127.0.0.1:5000{page}",
+    ]
+
+
 def load_solution(relative: str) -> ModuleType:
     """Import ``solutions/<relative>`` by path (solutions/ is not a package)."""
     path = KataPaths.default().solutions / relative

@@ -2,10 +2,10 @@
 
 import pytest
 
-from checker.asserts import assert_child_of, find_span, root_span, search_traces, span_tree
-from checker.examples.sentiment import PREDICTIONS_FILE, REVIEW_SPAN, main
-from checker.lookups import all_runs
+from examples.sentiment import PREDICTIONS_FILE, REVIEW_SPAN, main
+from fixtures.runs import all_runs
 from fixtures.sentiment import sentiment_responder
+from fixtures.traces import assert_child_of, find_span, root_span, search_traces, span_tree
 
 
 def _the_run():

@@ -7,10 +7,10 @@ They run the reference solutions of Module 5 with the shared SparkSession
 
 from pathlib import Path
 
-from checker.asserts import search_traces
-from checker.examples import rag
-from checker.lookups import all_runs
+from examples import rag
 from fixtures.data import load_corpus, load_questions
+from fixtures.runs import all_runs
+from fixtures.traces import search_traces
 
 
 def test_sample_documents_writes_the_corpus_to_documents(mlflow_store, capsys):

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.examples import DEFAULT_URI, load_solution, spark_session
+from examples import DEFAULT_URI, how_to_look, load_solution, spark_session
 
 EXPERIMENT = "spark-langchain-sentiment"
 RUN_NAME = "spark-langchain-sentiment"
@@ -247,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Labelling {args.num_samples} reviews with the {args.llm_type} backend"
         + (f" (model {model})" if model else "")
-        + ", one Spark UDF call and one trace per review.",
+        + (
+            f", {args.batch_size} reviews per LLM call."
+            if args.batch_size
+            else ", one Spark UDF call and one trace per review."
+        ),
         flush=True,
     )
 
@@ -306,11 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  traces:   {len(traces)} linked to the run")
     print(f"  time:     {time.perf_counter() - start:.1f} s")
     print()
-    print("Open the MLflow UI to look at it:")
-    print(f"  uv run mlflow ui --backend-store-uri {uri}")
-    print(f"then browse to http://127.0.0.1:5000/#/experiments/{experiment_id}")
-    print("(the run's Traces tab: one trace per review, classify_review > RunnableSequence >")
-    print(" the chat model with the rendered prompt and its token usage.)")
+    print("\n".join(how_to_look(uri, experiment_id)))
+    if args.batch_size:
+        print("(the run's params, metrics and predictions table; batches log no traces.)")
+    else:
+        print("(the run's Traces tab: one trace per review, classify_review > RunnableSequence >")
+        print(" the chat model with the rendered prompt and its token usage.)")
     return 0
 
 

@@ -1,0 +1,104 @@
+"""``kata watch``: re-check the current exercise on every save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+
+from checker.console import (
+    print_next,
+    print_note,
+    print_result,
+)
+from checker.manifest import Exercise, KataPaths, load_manifest
+from checker.progress import Progress
+
+
+def cmd_watch(args, kata: KataPaths, console) -> int:
+    import watchfiles
+
+    from checker.check import CheckOptions, check_exercises
+    from checker.warm import WarmWorker, WorkerGone, can_fork, imports_of, restarts_worker
+    from checker.watch import Watcher, watch_loop
+
+    manifest = load_manifest(kata)
+    progress = Progress.load(kata)
+    print_note(console, progress)
+    current = manifest.find(args.exercise) if args.exercise else None
+    options = CheckOptions(timeout=args.timeout)
+    worker = WarmWorker(kata) if can_fork() and not args.cold else None
+    if worker:
+        with console.status("Starting the warm worker (pytest and MLflow, loaded once) ..."):
+            worker.start()
+    warmed: set[str] = set()
+
+    def check(exercise):
+        with console.status(f"Checking {exercise.id} ..."):
+            if worker is None:
+                return check_exercises(kata, [exercise], progress, options)[0]
+            if exercise.id not in warmed:  # its own imports: LangChain, LlamaIndex ...
+                try:
+                    worker.warm(imports_of(kata, exercise))
+                except WorkerGone:
+                    worker.restart()
+                warmed.add(exercise.id)
+            return check_exercises(kata, [exercise], progress, options, run=worker.run)[0]
+
+    def say(event, exercise, result):
+        if event == "result":
+            print_result(console, kata, exercise, result)
+            if not result.ok:
+                _waiting(console, kata, exercise)
+        elif event == "next":
+            console.print()
+            print_next(console, kata, exercise)
+            _waiting(console, kata, exercise)
+        elif event == "all_done":
+            console.print(Text("Every exercise is done. Well done!", style="bold green"))
+
+    def changes():
+        watched = [p for p in (kata.exercises, kata.root / "checker", kata.root / "fixtures")]
+        watched += [kata.root / n for n in ("uv.lock", "pyproject.toml", "conftest.py")]
+        watched = [p for p in watched if p.exists()]
+        for batch in watchfiles.watch(*watched, watch_filter=_KataFilter(), debounce=800):
+            paths = [path for _change, path in batch]
+            if worker and any(restarts_worker(kata, Path(p)) for p in paths):
+                worker.restart()  # the tests, the checker or the libraries changed
+                warmed.clear()
+            yield paths
+
+    console.print(Text("Watching exercises/ (Ctrl-C to stop).", style="dim"))
+    try:
+        watch_loop(Watcher(kata, manifest, progress, current, check, say), changes())
+    except KeyboardInterrupt:
+        console.print("Stopped watching.")
+    finally:
+        if worker:
+            worker.stop()
+    return 0
+
+
+class _KataFilter:
+    """Python files, the lock and the project file; never caches or editor droppings."""
+
+    def __init__(self):
+        import watchfiles
+
+        self.default = watchfiles.DefaultFilter()
+
+    def __call__(self, change, path: str) -> bool:
+        return self.default(change, path) and (
+            path.endswith(".py") or Path(path).name in ("uv.lock", "pyproject.toml")
+        )
+
+
+def _waiting(console, kata: KataPaths, exercise: Exercise) -> None:
+    console.print(
+        Text.assemble(
+            "Waiting for you to save ",
+            (kata.relative(kata.stub(exercise)), "cyan"),
+            " ...",
+            style="dim",
+        )
+    )
