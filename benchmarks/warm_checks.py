@@ -1,4 +1,4 @@
-"""How long does a learner wait for a check? Not a test: a measurement.
+"""How long does a learner wait for a verdict? Not a test: a measurement.
 
     uv run python benchmarks/warm_checks.py [--all] [--repeat 3] [module_NN/exKK_slug ...]
 
@@ -6,17 +6,18 @@ For the first exercise of each module (``--all``: every exercise; or the ones
 named), measured one after the other in one run on this machine:
 
     import mlflow   ``python -c "import mlflow"``: the floor of any cold start
-    pytest          ``python -m pytest exercises/module_NN/test_exKK_slug.py``, a new process
-    kata check      ``kata check module_NN/exKK_slug --force``, a new process
-    warm            the re-check that ``kata watch`` runs after a save: a fork of its warm
-                    worker (the first check of an exercise also imports its libraries
-                    into the worker and is not counted)
+    pytest          ``python -m pytest exercises/module_NN/test_exKK_slug.py`` on the reference
+                    solution, a new process (what a learner runs by hand)
+    first           the untouched stub re-checked the way ``kata watch`` does after a save (a
+                    fork of its warm worker, the tests spread over the cores): seconds until the
+                    first failing test's verdict is on screen
+    warm            the reference solution re-checked the same way: seconds until the full
+                    "all pass" verdict
 
-Each figure is the median of ``--repeat`` runs, in seconds. The reference
-solution is what gets checked (every test runs; an untouched stub would stop
-at its first test), in a throw-away copy of the kata: your files are never
-touched. Exercises whose tests use Spark are marked; they are not expected
-to answer within a second.
+Each figure is the median of ``--repeat`` runs, in seconds. The first check of an
+exercise (which also imports its libraries into the worker and builds its store
+snapshots) is not counted. Everything runs in a throw-away copy of the kata: your
+files are never touched. Spark exercises are marked and summarised apart.
 """
 
 from __future__ import annotations
@@ -35,25 +36,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.check import CheckOptions, check_one  # noqa: E402
+from checker.check import CheckOptions, check_one, forks_for  # noqa: E402
 from checker.manifest import Exercise, KataPaths, load_manifest  # noqa: E402
 from checker.warm import WarmWorker, imports_of  # noqa: E402
 
 COPIED = ["checker", "fixtures", "exercises", "solutions", "conftest.py", "pyproject.toml"]
 
 
-def copy_of_the_kata(folder: Path, exercises: list[Exercise]) -> KataPaths:
-    """The kata in ``folder``, with the reference solution in place of each stub."""
+def copy_of_the_kata(folder: Path) -> KataPaths:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.is_file():
             shutil.copy2(source, folder / name)
-    kata = KataPaths(folder)
-    for exercise in exercises:
-        shutil.copy2(kata.solution(exercise), kata.stub(exercise))
-    return kata
+    return KataPaths(folder)
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, bool]:
@@ -70,10 +67,29 @@ def median_of(repeat: int, measure: Callable[[], tuple[float, bool]]) -> tuple[f
 
 
 def warm_check(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple[float, bool]:
-    """What ``kata watch`` does after a save: check the exercise in a fork of the worker."""
+    """What ``kata watch`` does after a save of a solution: seconds to the full verdict."""
     start = time.perf_counter()
-    result = check_one(kata, exercise, CheckOptions(force=True), run=worker.run)
+    forks = forks_for(CheckOptions(), 1)
+    result = check_one(kata, exercise, CheckOptions(), run=worker.run, forks=forks)
     return time.perf_counter() - start, result.ok
+
+
+def first_verdict(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple[float, bool]:
+    """What ``kata watch`` does after a save of the untouched stub: seconds until the first
+    failing test's verdict lands (it is printed the moment it does)."""
+    start = time.perf_counter()
+    seen: list[float] = []
+
+    def on_progress(report) -> None:
+        if report.failures and not seen:
+            seen.append(time.perf_counter() - start)
+
+    forks = forks_for(CheckOptions(), 1)
+    result = check_one(
+        kata, exercise, CheckOptions(), run=worker.run, forks=forks, on_progress=on_progress
+    )
+    failed_as_expected = not result.ok and bool(seen)
+    return (seen[0] if seen else time.perf_counter() - start), failed_as_expected
 
 
 def uses_spark(kata: KataPaths, exercise: Exercise) -> bool:
@@ -94,17 +110,30 @@ def chosen(manifest, names: list[str], every: bool) -> list[Exercise]:
 
 
 def measure(kata: KataPaths, exercise: Exercise, worker: WarmWorker, repeat: int):
-    """(pytest, kata check, warm re-check) medians of one exercise, and whether all passed."""
+    """(pytest, first verdict on the stub, warm re-check) medians, and whether all went as
+    expected (the solution passes, the stub fails)."""
     python, root = sys.executable, kata.root
-    test = str(kata.test_file(exercise).relative_to(root))
-    pytest = [python, "-m", "pytest", "-q", test]
-    pytest_s, pytest_ok = median_of(repeat, lambda: timed(pytest, root))
-    check = [python, "-m", "checker.cli", "--root", str(root), "check", exercise.id, "--force"]
-    check_s, check_ok = median_of(repeat, lambda: timed(check, root))
-    worker.warm(imports_of(kata, exercise))
-    warm_check(kata, exercise, worker)  # the first check after the exercise's imports
-    warm_s, warm_ok = median_of(repeat, lambda: warm_check(kata, exercise, worker))
-    return (pytest_s, check_s, warm_s), pytest_ok and check_ok and warm_ok
+    stub, solution = kata.stub(exercise), kata.solution(exercise)
+    original = stub.read_bytes()
+    try:
+        shutil.copy2(solution, stub)
+        test = str(kata.test_file(exercise).relative_to(root))
+        pytest = [python, "-m", "pytest", "-q", "-p", "no:randomly", test]
+        pytest_s, pytest_ok = median_of(repeat, lambda: timed(pytest, root))
+        worker.warm(imports_of(kata, exercise))
+        warm_check(kata, exercise, worker)  # imports on first use, builds snapshots
+        warm_s, warm_ok = median_of(repeat, lambda: warm_check(kata, exercise, worker))
+        stub.write_bytes(original)
+        first_verdict(kata, exercise, worker)
+        first_s, first_ok = median_of(repeat, lambda: first_verdict(kata, exercise, worker))
+    finally:
+        stub.write_bytes(original)
+    return (pytest_s, first_s, warm_s), pytest_ok and warm_ok and first_ok
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     exercises = chosen(load_manifest(KataPaths(ROOT)), args.exercises, args.all)
+    rows = []
     with tempfile.TemporaryDirectory(prefix="kata-bench-") as tmp:
-        kata = copy_of_the_kata(Path(tmp), exercises)
+        kata = copy_of_the_kata(Path(tmp))
         import_mlflow, _ = median_of(
             args.repeat, lambda: timed([sys.executable, "-c", "import mlflow"], kata.root)
         )
@@ -126,30 +156,51 @@ def main(argv: list[str] | None = None) -> int:
         worker.warm([])  # answers once the base modules are loaded
         print(f"warm worker ready in {time.perf_counter() - start:.2f} s (once per watch)\n")
 
-        header = f"{'exercise':<40} {'pytest':>7} {'check':>7} {'warm':>7} {'pytest/import':>14}"
+        header = f"{'exercise':<42} {'pytest':>7} {'first':>7} {'warm':>7} {'pytest/import':>14}"
         print(header)
         print("-" * len(header))
-        slow = []
         try:
             for exercise in exercises:
-                (pytest_s, check_s, warm_s), ok = measure(kata, exercise, worker, args.repeat)
+                (pytest_s, first_s, warm_s), ok = measure(kata, exercise, worker, args.repeat)
                 spark = uses_spark(kata, exercise)
-                notes = ("  spark" if spark else "") + ("" if ok else "  (a check failed!)")
+                rows.append((exercise.id, pytest_s / import_mlflow, first_s, warm_s, spark))
+                notes = ("  spark" if spark else "") + ("" if ok else "  (not as expected!)")
                 print(
-                    f"{exercise.id:<40} {pytest_s:7.2f} {check_s:7.2f} {warm_s:7.2f} "
+                    f"{exercise.id:<42} {pytest_s:7.2f} {first_s:7.2f} {warm_s:7.2f} "
                     f"{pytest_s / import_mlflow:13.1f}x{notes}",
                     flush=True,
                 )
-                if warm_s >= 1.0 and not spark:
-                    slow.append(exercise.id)
         finally:
             worker.stop()
-    print()
-    if slow:
-        print(f"warm re-checks of 1 s or more without Spark: {', '.join(slow)}")
-    else:
-        print("every warm re-check without Spark answered in under 1 s")
+    summarise(rows)
     return 0
+
+
+def summarise(rows: list[tuple[str, float, float, float, bool]]) -> None:
+    plain = [r for r in rows if not r[4]]
+    spark = [r for r in rows if r[4]]
+    print()
+    if plain:
+        warm = [r[3] for r in plain]
+        first = [r[2] for r in plain]
+        ratios = [r[1] for r in plain]
+        print(f"without Spark ({len(plain)} exercises):")
+        print(
+            f"  warm re-check: median {statistics.median(warm):.2f} s, "
+            f"90th percentile {percentile(warm, 0.9):.2f} s, max {max(warm):.2f} s"
+        )
+        print(
+            f"  first verdict on the stub: max {max(first):.2f} s; "
+            f"{sum(f < 1.0 for f in first)} of {len(first)} under 1 s"
+        )
+        print(
+            f"  cold pytest / import mlflow: median {statistics.median(ratios):.2f}x, "
+            f"90th percentile {percentile(ratios, 0.9):.2f}x, "
+            f"{sum(r <= 2.0 for r in ratios)} of {len(ratios)} at most 2x"
+        )
+    if spark:
+        worst = max(spark, key=lambda r: r[3])
+        print(f"Spark ({len(spark)} exercises): slowest warm re-check {worst[3]:.2f} s ({worst[0]})")
 
 
 if __name__ == "__main__":

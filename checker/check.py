@@ -8,8 +8,11 @@ and reused while neither the exercise nor its test file changes.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -44,17 +47,39 @@ class CheckOptions:
     verbose: bool = False  # keep pytest's full output; always re-runs
     force: bool = False  # re-run even when nothing changed
     jobs: int = 2  # exercises checked in parallel
+    forks: int | None = None  # processes for one exercise's tests (default: the cores)
+
+
+def forks_for(options: CheckOptions, exercises_at_once: int) -> int:
+    """How many processes share one exercise's tests: the cores, divided among the
+    exercises checked at the same time."""
+    if options.forks is not None:
+        return max(1, options.forks)
+    return max(1, (os.cpu_count() or 1) // max(1, exercises_at_once))
 
 
 def timeout_for(exercise: Exercise, options: CheckOptions) -> int:
     return options.timeout or exercise.timeout or DEFAULT_TIMEOUT
 
 
-def pytest_args(kata: KataPaths, exercise: Exercise, report: Path, options: CheckOptions):
-    """The arguments of pytest for one check (after ``python -m pytest``)."""
+def pytest_args(
+    kata: KataPaths,
+    exercise: Exercise,
+    report: Path,
+    options: CheckOptions,
+    first: list[str] | None = None,
+    forks: int = 1,
+) -> list[str]:
+    """The arguments of pytest for one check (after ``python -m pytest``): ``first``
+    are the tests to run first (those that failed last time), ``forks`` the processes
+    that share the tests."""
     args = [str(kata.test_file(exercise)), *pytest_flags(kata)]
     args += ["-v"] if options.verbose else ["-q"]
     args += ["--kata-report", str(report)]
+    if first:
+        args += ["--kata-first", ",".join(first)]
+    if forks > 1:
+        args += ["--kata-forks", str(forks)]
     if options.keep_store:
         args.append("--keep-store")
     return args
@@ -70,14 +95,42 @@ def _exit_code(returncode: int | None) -> str:
     return f"exit code {returncode}"
 
 
+# A test still running after this share of the time budget looks stuck, not slow.
+STUCK_SHARE = 0.5
+
+
+def _timed_out(result: CheckResult, report: Report, timeout: float, ended_at: float) -> None:
+    """Why the check ran out of time: a test that hangs, or a machine too busy."""
+    running = report.last_started
+    result.problem, result.test = TIMEOUT, running and test_name(running)
+    during = f"while running {test_name(running)}" if running else "while loading the tests"
+    took = report.running_for(ended_at)
+    longer = f"`kata check {result.exercise} --timeout {int(timeout * 2)}`"
+    if running and took is not None and took < timeout * STUCK_SHARE:
+        result.message = (
+            f"ran out of its time budget of {timeout:g} s {during}, with {report.passed} of "
+            f"the tests passed so far and none failed: your code looks fine, the machine is "
+            f"probably busy. Run it again, or give it more time with {longer}."
+        )
+        if report.failures:
+            result.message = result.message.replace(" and none failed", "")
+        return
+    result.message = (
+        f"timed out after {timeout:g} s {during}. Is there an endless loop, or a call "
+        f"waiting for input or the network? (If the machine is just slow: {longer}.)"
+    )
+
+
 def interpret(
     exercise: Exercise,
     report: Report,
     returncode: int | None,
     timed_out: bool = False,
     timeout: float | None = None,
+    ended_at: float | None = None,
 ) -> CheckResult:
-    """Turn a run's report into a CheckResult, in the learner's words."""
+    """Turn a run's report into a CheckResult, in the learner's words. ``ended_at``
+    (seconds since the epoch) is when a timed-out run was stopped."""
     tests = report.tests
     result = CheckResult(
         exercise=exercise.id, status=FAILING, passed=report.passed, total=len(tests)
@@ -85,12 +138,9 @@ def interpret(
     running = report.last_started
     during = f"while running {test_name(running)}" if running else "while loading the tests"
 
+    result.failed_tests = [t.name.split("[", 1)[0] for t in report.failures]
     if timed_out:
-        result.problem, result.test = TIMEOUT, running and test_name(running)
-        result.message = (
-            f"timed out after {timeout:g} s {during}. Is there an endless loop, "
-            "or a call waiting for input or the network?"
-        )
+        _timed_out(result, report, timeout or 0, ended_at or time.time())
         return result
     if not report.finished:
         result.problem, result.test = CRASH, running and test_name(running)
@@ -143,10 +193,24 @@ def interpret(
 # --- checking exercises ------------------------------------------------------
 
 
+# Called with the report so far, each time it grows while the tests run.
+OnProgress = Callable[[Report], None]
+
+
 def check_one(
-    kata: KataPaths, exercise: Exercise, options: CheckOptions, run: Runner = cold_run
+    kata: KataPaths,
+    exercise: Exercise,
+    options: CheckOptions,
+    run: Runner = cold_run,
+    first: list[str] | None = None,
+    forks: int = 1,
+    on_progress: OnProgress | None = None,
 ) -> CheckResult:
-    """Run one exercise's tests now (no cache) and return what they found."""
+    """Run one exercise's tests now (no cache) and return what they found.
+
+    ``first`` run first (the tests that failed last time); ``forks`` processes share
+    the tests; ``on_progress`` sees the report grow as results land.
+    """
     digest = exercise_hash(kata, exercise)
     for what, path in (("exercise", kata.stub(exercise)), ("test", kata.test_file(exercise))):
         if not path.is_file():
@@ -161,13 +225,44 @@ def check_one(
     timeout = timeout_for(exercise, options)
     with tempfile.TemporaryDirectory(prefix="kata-check-") as tmp:
         report_file = Path(tmp) / "report.jsonl"
-        args = pytest_args(kata, exercise, report_file, options)
-        ran = run(args, kata.root, timeout, Path(tmp))
+        args = pytest_args(kata, exercise, report_file, options, first, forks)
+        with _watching(report_file, on_progress):
+            ran = run(args, kata.root, timeout, Path(tmp))
+        ended_at = time.time()
         report = read_report(report_file)
-    result = interpret(exercise, report, ran.returncode, ran.timed_out, timeout)
+    result = interpret(exercise, report, ran.returncode, ran.timed_out, timeout, ended_at)
     result.hash, result.checked_at = digest, now().isoformat()
     result.duration, result.output = round(ran.duration, 2), ran.output
     return result
+
+
+@contextlib.contextmanager
+def _watching(report_file: Path, on_progress: OnProgress | None, every: float = 0.05):
+    """While the block runs, hand ``on_progress`` the report each time it grows."""
+    if on_progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        size = -1
+        while True:
+            stopping = stop.wait(every)
+            with contextlib.suppress(OSError):
+                now_size = report_file.stat().st_size
+                if now_size != size:
+                    size = now_size
+                    on_progress(read_report(report_file))
+            if stopping:
+                return
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class Pool(Protocol):
@@ -206,14 +301,16 @@ def check_exercises(
     on_done: Callable[[Exercise, CheckResult], None] | None = None,
     run: Runner = cold_run,
     pool: PoolFactory | None = None,
+    on_progress: Callable[[Exercise, Report], None] | None = None,
 ) -> list[CheckResult]:
     """Check each exercise (reusing unchanged ones), record and save the results.
 
     Results come back in the order of ``exercises``, and ``on_done`` sees them in
     that order too, as soon as all earlier ones are done. ``pool``, given the
     exercises to run, may return a pool of warm workers (``checker.warm.pool_for``)
-    whose ``runner(exercise)`` replaces ``run``. Ctrl-C stops every running check
-    and re-raises.
+    whose ``runner(exercise)`` replaces ``run``. Each exercise's tests that failed
+    last time run first; ``on_progress`` sees each exercise's report grow while its
+    tests run. Ctrl-C stops every running check and re-raises.
     """
     results: dict[str, CheckResult] = {}
     in_order = InOrder(exercises, on_done)
@@ -235,10 +332,22 @@ def check_exercises(
 
     warm = pool(to_run) if pool and to_run else None
 
+    at_once = 1 if len(to_run) == 1 else max(1, options.jobs)
+    forks = forks_for(options, at_once)
+
     def check(exercise: Exercise) -> CheckResult:
         if on_start:
             on_start(exercise)
-        return check_one(kata, exercise, options, warm.runner(exercise) if warm else run)
+        last = progress.result(exercise.id)
+        return check_one(
+            kata,
+            exercise,
+            options,
+            warm.runner(exercise) if warm else run,
+            first=last.failed_tests if last else None,
+            forks=forks,
+            on_progress=(lambda report: on_progress(exercise, report)) if on_progress else None,
+        )
 
     try:
         if len(to_run) == 1 or options.jobs <= 1:

@@ -171,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, metavar="N", help="replay the test order of the run with this seed"
     )
     sub.add_argument(
+        "--update-caught-by",
+        action="store_true",
+        help="write into each wrong solution's TOML the test that caught it (run first next time)",
+    )
+    sub.add_argument(
         "-n", "--workers", type=int, default=2, help="pytest-xdist workers (2; 0 = none)"
     )
     sub.add_argument(

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from checker.manifest import Exercise, KataPaths
 from checker.progress import DONE, EXIT, NOT_STARTED, CheckResult
+from checker.report import Report, condense
 
 KATA = "uv run kata"  # how the learner runs it, in every suggestion we print
 
@@ -116,9 +117,15 @@ def _print_next(console: Console, data: dict) -> None:
 
 
 def print_result(
-    console: Console, kata: KataPaths, exercise: Exercise, result: CheckResult, detail=True
+    console: Console,
+    kata: KataPaths,
+    exercise: Exercise,
+    result: CheckResult,
+    detail=True,
+    shown_already: str | None = None,
 ) -> None:
-    """One line for the exercise, then (with ``detail``) its first failure, condensed."""
+    """One line for the exercise, then (with ``detail``) its first failure, condensed,
+    unless that failure of the test ``shown_already`` was printed as it happened."""
     kind = result.status if result.status in STATUS_STYLE else "failing"
     line = Text(f"{STATUS_MARK[kind]} ", style=STATUS_STYLE[kind])
     line.append(exercise.id, style="bold")
@@ -147,15 +154,56 @@ def print_result(
             )
         )
         return
-    if result.test:
-        console.print(Text(f"  {result.test}", style="bold"))
-    console.print(Text(_indent(result.message, "    ")))
-    if result.where:
-        console.print(_where(kata, exercise, result.where))
+    if result.test != shown_already or not result.test:
+        _print_failure(console, kata, exercise, result.test, result.message, result.where)
     tips = [("Full output: ", ""), (f"{KATA} check {exercise.id} -v", "bold")]
     if exercise.hints:
         tips = [("Stuck? ", ""), (f"{KATA} hint {exercise.id}", "bold"), ("  ·  ", "")] + tips
     console.print(Text.assemble("  ", *tips, style="dim"))
+
+
+def _print_failure(
+    console: Console,
+    kata: KataPaths,
+    exercise: Exercise,
+    test: str | None,
+    message: str,
+    where: str | None,
+    prefix: str = "  ",
+) -> None:
+    if test:
+        console.print(Text(f"{prefix}{test}", style="bold"))
+    console.print(Text(_indent(message, prefix + "  ")))
+    if where:
+        console.print(_where(kata, exercise, where))
+
+
+class LiveResults:
+    """A check as it runs: the first failure printed the moment it lands, and a count of
+    the tests so far in the status line. Call it with each new report."""
+
+    def __init__(self, console: Console, kata: KataPaths, exercise: Exercise, status=None):
+        self.console, self.kata, self.exercise, self.status = console, kata, exercise, status
+        self.first_failure: str | None = None  # the name of the test already printed
+
+    def __call__(self, report: Report) -> None:
+        failures = report.failures
+        if failures and self.first_failure is None:
+            test = failures[0]
+            self.first_failure = test.name
+            failure = test.failure
+            message = condense(failure.message or failure.exception or "failed") if failure else ""
+            self.console.print(Text("  first failure:", style="red"))
+            _print_failure(
+                self.console, self.kata, self.exercise, test.name, message,
+                failure.where if failure else None, prefix="    ",
+            )  # fmt: skip
+        if self.status is not None:
+            done = report.passed + len(failures)
+            self.status.update(
+                f"Checking {self.exercise.id} ... {report.passed} passed, "
+                f"{len(failures)} failed" + (f", {done} done so far" if done else "")
+            )
 
 
 def _headline(result: CheckResult) -> str:

@@ -6,6 +6,7 @@ an alias left behind, a 2.x idiom):
 
     [[mutants]]
     name = "uses_stages"
+    caught_by = "test_promotion_moves_the_champion_alias"   # optional: run this test first
     why = "keeps the MLflow 2 registry stages instead of an alias"
     [[mutants.edits]]
     replace = '''...a unique piece of the solution...'''
@@ -13,7 +14,10 @@ an alias left behind, a 2.x idiom):
 
 ``build_mutants`` writes them as files. ``kata verify`` runs every exercise test
 against each of them (the plugin's ``--kata-targets``); a mutant is rejected
-when at least one test fails on it, and none fails by NotImplementedError.
+when at least one test fails on it, and none fails by NotImplementedError. A
+mutant stops at its first failing test, and ``caught_by`` names the test to run
+first: then a wrong solution usually costs one test, not the whole suite
+(``kata verify --update-caught-by`` writes the names it found).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Mutant:
     name: str
     why: str
     path: Path  # the built file
+    caught_by: str | None = None  # the test to run first
 
 
 def mutants_file(kata: KataPaths, module: str, stem: str) -> Path:
@@ -70,7 +75,8 @@ def build_mutants(kata: KataPaths, module: str, stem: str, folder: Path) -> list
     for entry in entries:
         path = folder / f"{stem}__{entry['name']}.py"
         path.write_text(apply_edits(source, entry["edits"], f"{stem}/{entry['name']}"))
-        built.append(Mutant(name=entry["name"], why=entry.get("why", "").strip(), path=path))
+        why, caught_by = entry.get("why", "").strip(), entry.get("caught_by")
+        built.append(Mutant(name=entry["name"], why=why, path=path, caught_by=caught_by))
     return built
 
 
@@ -106,3 +112,51 @@ def rejection_problems(report: Report, test_file: str, expected: list[str]) -> d
                 f"it failed by NotImplementedError, not on an assertion: {not_implemented}"
             )
     return problems
+
+
+def caught_by_of(report: Report, test_file: str) -> dict[str, str]:
+    """The first test (by name) that failed on an assertion for each mutant of ``test_file``."""
+    found: dict[str, str] = {}
+    for test in report.tests.values():
+        target = test.target or ""
+        if test.nodeid.split("::", 1)[0] != test_file or not target.startswith("mutant:"):
+            continue
+        name = target.removeprefix("mutant:")
+        if test.failure is not None and not test.failure.not_implemented and name not in found:
+            found[name] = test.name.split("[", 1)[0]
+    return found
+
+
+def write_caught_by(kata: KataPaths, module: str, stem: str, caught: dict[str, str]) -> int:
+    """Set each mutant's ``caught_by`` in its TOML (text edits keep the file as written);
+    returns how many changed."""
+    spec = mutants_file(kata, module, stem)
+    lines = spec.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed, out = 0, []
+    current: str | None = None
+    for line in lines:
+        if line.startswith("caught_by = ") and current is not None and current in caught:
+            new = f'caught_by = "{caught[current]}"\n'
+            changed += new != line
+            out.append(new)
+            current = None  # done with this mutant
+            continue
+        out.append(line)
+        if line.startswith("name = "):
+            current = tomllib.loads(line)["name"]
+            if current in caught and not _has_caught_by(lines, len(out) - 1):
+                out.append(f'caught_by = "{caught[current]}"\n')
+                changed += 1
+                current = None
+    spec.write_text("".join(out), encoding="utf-8")
+    return changed
+
+
+def _has_caught_by(lines: list[str], name_index: int) -> bool:
+    """Whether the mutant whose ``name`` is at ``name_index`` already has a caught_by."""
+    for line in lines[name_index + 1 :]:
+        if line.startswith(("[[mutants]]", "[[mutants.edits]]")):
+            return False
+        if line.startswith("caught_by = "):
+            return True
+    return False

@@ -14,10 +14,12 @@ It gives each test:
 
 Its parts: ``checker.store`` (the store), ``checker.isolation`` (the clean
 slate), ``checker.netguard`` (offline), ``checker.loader`` (the fresh import),
-``checker.targets`` (which file a test checks, and ``kata verify``'s targets)
-and ``checker.reporting`` (``--kata-report``). Test files are imported with
-``--import-mode=importlib`` (see pyproject.toml), so two modules may have test
-files of the same name. ``--keep-store`` keeps each test's store under
+``checker.targets`` (which file a test checks, and ``kata verify``'s targets),
+``checker.reporting`` (``--kata-report``), ``checker.parallel``
+(``--kata-forks``: one check's tests on several cores) and ``checker.record``
+(a plain pytest run of an exercise records its result, as ``kata check`` does).
+Test files are imported with ``--import-mode=importlib`` (see pyproject.toml),
+so two modules may have test files of the same name. ``--keep-store`` keeps each test's store under
 ``.kata/stores/`` for ``kata ui``.
 """
 
@@ -31,9 +33,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import fast_exit, isolation, loader, netguard
+from checker import fast_exit, isolation, loader, netguard, parallel
 from checker.manifest import KataPaths
-from checker.reporting import Reporting
+from checker.record import Record
+from checker.reporting import Reporting, TestDetails
 from checker.targets import Targets, kata_paths
 
 
@@ -70,6 +73,26 @@ def pytest_addoption(parser):
         "(enough to know that a wrong solution is rejected)",
     )
     group.addoption("--kata-report", metavar="PATH", help="write JSON lines for `kata`")
+    group.addoption(
+        "--kata-modules",
+        metavar="MODULES",
+        default="",
+        help="limit the per-exercise contract checks to these modules (comma-separated)",
+    )
+    group.addoption(
+        "--kata-first",
+        metavar="NAMES",
+        default="",
+        help="run these tests (comma-separated names) first: `kata` passes the ones that "
+        "failed last time, so a learner sees the verdict that matters soonest",
+    )
+    group.addoption(
+        "--kata-forks",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the tests in N forked processes at once (what `kata check` uses)",
+    )
 
 
 _TARGETS = "kata-targets"
@@ -84,7 +107,14 @@ def pytest_configure(config):
     netguard.install()
     targets = Targets(config)
     config.pluginmanager.register(targets, _TARGETS)
-    config.pluginmanager.register(Reporting(config, targets), "kata-reporting")
+    config.pluginmanager.register(TestDetails(targets), "kata-test-details")
+    config.pluginmanager.register(Reporting(config), "kata-reporting")
+    if Record.wanted(config):
+        config.pluginmanager.register(Record(config, kata_paths(config)), "kata-record")
+    forks = config.getoption("kata_forks")
+    uses_xdist = hasattr(config, "workerinput") or getattr(config.option, "numprocesses", None)
+    if forks > 1 and parallel.can_fork() and not uses_xdist:
+        config.pluginmanager.register(parallel.ForkedRun(config, forks), "kata-forks")
 
 
 def _targets(config) -> Targets:
@@ -114,6 +144,13 @@ def pytest_report_header(config):
     if config.getoption("solutions"):
         return "kata: checking the reference solutions in solutions/"
     return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """``--kata-first``: the named tests first, the rest after, each in file order."""
+    first = {name for name in config.getoption("kata_first").split(",") if name}
+    if first:
+        items.sort(key=lambda item: item.name.split("[", 1)[0] not in first)
 
 
 @pytest.hookimpl(trylast=True)
@@ -188,9 +225,21 @@ def mlflow_store(request, tmp_path, monkeypatch):
 # --- the exercise under test -------------------------------------------------
 
 
+# A fixture function with this attribute fills the test's store (the kit's store
+# snapshots): it must run before the learner's file is imported.
+ARRANGES_STORE = "kata_arranges_store"
+
+
 @pytest.fixture
 def exercise(request, mlflow_store):
-    """The module under test, imported afresh: your exercise file, or its reference solution."""
+    """The module under test, imported afresh: your exercise file, or its reference solution.
+
+    Fixtures that fill the store (marked with ``kata_arranges_store``) run first, so
+    nothing the learner's file does at import sees a store being copied in.
+    """
+    for name, definitions in request.node._fixtureinfo.name2fixturedefs.items():
+        if definitions and getattr(definitions[-1].func, ARRANGES_STORE, False):
+            request.getfixturevalue(name)
     path = _targets(request.config).target(request.path, getattr(request, "param", None))
     module = loader.load(path)
     yield module

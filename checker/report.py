@@ -2,12 +2,13 @@
 the checker's own tests.
 
 With ``--kata-report PATH`` the plugin writes JSON lines as the run goes:
-``{"event": "start", "nodeid": ...}`` before each test, one ``"result"`` line per
+``{"event": "start", "nodeid": ..., "time": ...}`` as each test starts (``time``:
+seconds since the epoch), one ``"result"`` line per
 phase (setup, call, teardown; the fields of ``PhaseResult``), a
 ``"collect_error"`` line per file that could not be collected, and a final
 ``{"event": "finish", "exitstatus": N}``. A run that dies half-way
-(``os._exit``, a segfault, a timeout) leaves a file with no ``finish`` line,
-and its last ``start`` names the test that was running.
+(``os._exit``, a segfault, a timeout) leaves a file with no ``finish`` line;
+the test that was running is the last one started that has not finished.
 
 ``read_report`` turns the lines back into one ``Report``: each test's outcome
 and first failure, whether the run finished, what could not be collected.
@@ -71,7 +72,21 @@ class Report:
     finished: bool = False
     exitstatus: int | None = None
     collect_errors: list[tuple[str, str]] = field(default_factory=list)  # (nodeid, message)
-    last_started: str | None = None
+    started: dict[str, float] = field(default_factory=dict)  # nodeid -> when it started
+
+    @property
+    def last_started(self) -> str | None:
+        """The test that was running last: the newest one started and not finished
+        (several run at once with --kata-forks), else the newest one started."""
+        running = [n for n in self.started if not (n in self.tests and self.tests[n].complete)]
+        candidates = running or list(self.started)
+        return candidates[-1] if candidates else None
+
+    def running_for(self, now: float) -> float | None:
+        """Seconds the test still running (``last_started``) has been running, if known."""
+        nodeid = self.last_started
+        started = self.started.get(nodeid) if nodeid else None
+        return now - started if started else None
 
     @property
     def passed(self) -> int:
@@ -85,7 +100,9 @@ class Report:
         """Take in one JSON line of the report."""
         event = record.get("event")
         if event == "start":
-            self.last_started = record.get("nodeid")
+            nodeid = record.get("nodeid") or ""
+            self.started.pop(nodeid, None)  # a test restarted moves to the end
+            self.started[nodeid] = float(record.get("time") or 0.0)
         elif event == "collect_error":
             self.collect_errors.append((record.get("nodeid", ""), record.get("message", "")))
         elif event == "finish":

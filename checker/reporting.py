@@ -7,6 +7,8 @@ each test's details along in the report's ``user_properties``.
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -14,20 +16,37 @@ import pytest
 from checker import report as kata_report
 from checker.targets import Targets
 
+# pytest-xdist's --dist loadgroup appends "@<group>" to the ids of grouped tests.
+_XDIST_GROUP = re.compile(r"@[^\[\]@]+$")
 
-class Reporting:
-    """Writes the JSON-lines report of one pytest run."""
 
-    def __init__(self, config, targets: Targets):
+def plain_nodeid(nodeid: str) -> str:
+    """The test's id without the "@group" that pytest-xdist may have appended."""
+    return _XDIST_GROUP.sub("", nodeid)
+
+
+def phase_result(report) -> kata_report.PhaseResult:
+    """One phase of one test, from pytest's report and the details ``TestDetails`` added."""
+    details = dict(report.user_properties).get("kata", {})
+    return kata_report.PhaseResult(
+        nodeid=plain_nodeid(report.nodeid),
+        when=report.when,
+        outcome=report.outcome,
+        duration=round(report.duration, 3),
+        message=kata_report.crash_message(report),
+        **details,
+    )
+
+
+class TestDetails:
+    """Adds what ``kata`` needs to know about each test to its report, where the test
+    runs (an xdist worker or a forked child included): whether it failed by
+    NotImplementedError, the exception's class, the learner's line, the file checked."""
+
+    __test__ = False  # not a test class, whatever its name says
+
+    def __init__(self, targets: Targets):
         self.targets = targets
-        path = config.getoption("kata_report")
-        is_worker = hasattr(config, "workerinput")
-        self.writer = kata_report.ReportWriter(Path(path)) if path and not is_worker else None
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item, nextitem):
-        if self.writer:
-            self.writer.write(event="start", nodeid=item.nodeid)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -49,20 +68,26 @@ class Reporting:
         )
         return rep
 
-    def pytest_runtest_logreport(self, report):
-        if self.writer is None:
-            return
-        details = dict(report.user_properties).get("kata", {})
-        self.writer.write_result(
-            kata_report.PhaseResult(
-                nodeid=report.nodeid,
-                when=report.when,
-                outcome=report.outcome,
-                duration=round(report.duration, 3),
-                message=kata_report.crash_message(report),
-                **details,
+
+class Reporting:
+    """Writes the JSON-lines report of one pytest run."""
+
+    def __init__(self, config):
+        path = config.getoption("kata_report")
+        is_worker = hasattr(config, "workerinput")
+        self.writer = kata_report.ReportWriter(Path(path)) if path and not is_worker else None
+
+    kata_parent_only = True  # with --kata-forks, only the parent writes (checker.parallel)
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        if self.writer:
+            self.writer.write(
+                event="start", nodeid=plain_nodeid(nodeid), time=round(time.time(), 3)
             )
-        )
+
+    def pytest_runtest_logreport(self, report):
+        if self.writer is not None:
+            self.writer.write_result(phase_result(report))
 
     def pytest_collectreport(self, report):
         if self.writer is not None and report.failed:

@@ -4,7 +4,7 @@ A learner may commit their work, so the file at HEAD is not always the stub.
 The stub as shipped is the newest version of the file in the kata's own
 history that is still untouched: every public function and method in it raises
 NotImplementedError (the kata's rule for stubs, checked for every stub by
-``checker/tests/test_stubs_match_solutions.py``).
+``checker/tests/test_exercise_contract.py``).
 
 The kata's own history is what the clone came from: the commits of its
 remote-tracking branches (``origin/main`` ...). A learner's local commit is

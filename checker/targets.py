@@ -42,6 +42,7 @@ class Targets:
     def __init__(self, config):
         self.config = config
         self.kinds: dict[Path, str] = {}  # file -> "solution", "stub" or "mutant:<name>"
+        self.caught_by: dict[Path, str] = {}  # a mutant's file -> the test to run first
         self.mutant_folder: Path | None = None
         self.failed_files: set[Path] = set()  # files that failed a test, when that ends them
         config.option.exercise_file = [  # relative to where pytest was started
@@ -86,16 +87,35 @@ class Targets:
                 ids, paths = zip(*targets, strict=True)
                 metafunc.parametrize("exercise", paths, indirect=True, ids=ids)
 
+    def pytest_itemcollected(self, item):
+        """Under --kata-targets, keep every target of one exercise on one xdist worker
+        (Spark and server tests keep their own groups), so a mutant stops at its first
+        failure."""
+        if not self.config.getoption("kata_targets"):
+            return
+        if "exercise" in item.fixturenames and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(f"exercise:{item.path}"))
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items):
-        """Under --kata-targets, keep every target of one exercise on one xdist worker
-        (Spark and server tests keep their own groups): a mutant then stops at its first
-        failure."""
-        if not config.getoption("kata_targets"):
-            return
+        """A mutant's ``caught_by`` test runs before its other tests (after any shuffle)."""
+        if config.getoption("kata_targets"):
+            items[:] = self._caught_by_first(items)
+
+    def _caught_by_first(self, items: list) -> list:
+        first: dict[Path | None, object] = {}
         for item in items:
-            if "exercise" in item.fixturenames and not item.get_closest_marker("xdist_group"):
-                item.add_marker(pytest.mark.xdist_group(f"exercise:{item.path}"))
+            target = self.exercise_file_of(item)
+            if target in self.caught_by and item.originalname == self.caught_by[target]:
+                first[target] = item
+        ordered, placed = [], set()
+        for item in items:
+            lead = first.get(self.exercise_file_of(item))
+            for candidate in (lead, item):
+                if candidate is not None and id(candidate) not in placed:
+                    ordered.append(candidate)
+                    placed.add(id(candidate))
+        return ordered
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
@@ -145,5 +165,7 @@ class Targets:
             folder = self.mutant_folder / module
             for mutant in build_mutants(kata_paths(self.config), module, stem, folder):
                 self.kinds[mutant.path] = MUTANT_PREFIX + mutant.name
+                if mutant.caught_by:
+                    self.caught_by[mutant.path] = mutant.caught_by
                 targets.append((f"mutant-{mutant.name}", mutant.path))
         return targets

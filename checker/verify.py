@@ -39,7 +39,13 @@ from checker.manifest import (
     completeness_problems,
     load_manifest,
 )
-from checker.mutants import MutantError, mutant_names, rejection_problems
+from checker.mutants import (
+    MutantError,
+    caught_by_of,
+    mutant_names,
+    rejection_problems,
+    write_caught_by,
+)
 from checker.process import run_process, stop_all
 from checker.report import Report, TestOutcome, condense, read_report
 from checker.runners import pytest_flags
@@ -48,6 +54,8 @@ STEPS = 4
 MUTANT_TESTS = "checker/tests/test_mutants.py"  # step 4 checks the mutants itself
 # The tests of the plugin and the command, of the kit, and of the plan's example commands.
 HARNESS_TESTS = ["checker/tests", "fixtures/tests", "examples/tests"]
+# The checker's tests that concern exercises (stubs, wrong solutions, lessons), by module.
+CONTRACT_TESTS = "checker/tests/test_exercise_contract.py"
 LINTED = ("checker", "solutions", "fixtures", "examples")  # ruff
 TYPED = ("checker", "fixtures", "examples")  # mypy
 SLOWEST = 10
@@ -111,6 +119,7 @@ def verify(
     workers: int = 2,
     timeout: float = 1800,
     seed: int | None = None,
+    update_caught_by: bool = False,
 ) -> int:
     """Run the four steps; return 0 when every check passed."""
     out = Reporter(console)
@@ -125,7 +134,10 @@ def verify(
     out.step(1, "ruff: lint and format")
     ruff_checks(kata, out)
     out.step(2, "mypy: types")
-    mypy_check(kata, out)
+    if modules:
+        out.note("skipped: a module's verify checks that module (the full verify runs mypy)")
+    else:
+        mypy_check(kata, out)
     out.step(3, "the manifest matches the files")
     manifest_check(kata, manifest, manifest_error, out)
     out.step(
@@ -133,7 +145,7 @@ def verify(
         f"the checker's tests, and every exercise test ({scope}) on its solution (passes), "
         "its stub (NotImplementedError) and its wrong solutions (fail)",
     )
-    all_tests(kata, manifest, selected, out, workers, timeout, seed)
+    all_tests(kata, manifest, selected, out, workers, timeout, seed, not modules, update_caught_by)
     out.end_step()
     tally = out.tally
     if tally.failures:
@@ -339,8 +351,15 @@ def all_tests(
     workers: int,
     timeout: float,
     seed: int | None = None,
+    whole: bool = True,
+    update_caught_by: bool = False,
 ) -> None:
-    targets = [t for t in HARNESS_TESTS if (kata.root / t).is_dir()]
+    """Step 4. ``whole``: with the harness's own tests; else (``kata verify module_NN``)
+    only the per-exercise contract checks of ``modules`` beside their exercise tests."""
+    if whole:
+        targets = [t for t in HARNESS_TESTS if (kata.root / t).is_dir()]
+    else:
+        targets = [t for t in [CONTRACT_TESTS] if (kata.root / t).is_file()]
     targets += _module_targets(kata, modules)
     if not targets:
         out.failed("tests", "no checker/tests and no exercise tests")
@@ -356,13 +375,15 @@ def all_tests(
     ]
     if (kata.root / MUTANT_TESTS).is_file():
         extra.append(f"--ignore={MUTANT_TESTS}")
+    if not whole:
+        extra.append(f"--kata-modules={','.join(modules)}")
     report = run_pytest_step(kata, targets, extra, verdict, out, workers, timeout)
-    for folder in [t for t in targets if t in HARNESS_TESTS]:
-        if not any(n.startswith(folder + "/") for n in report.tests):
+    for folder in [t for t in targets if t in [*HARNESS_TESTS, CONTRACT_TESTS]]:
+        if not any(n.split("::")[0].startswith(folder) for n in report.tests):
             out.failed(folder, "no tests were collected")
     exercises = _exercises(kata, manifest, modules)
     _check_every_exercise_ran(kata, exercises, report, out)
-    _check_wrong_solutions(kata, exercises, report, out)
+    _check_wrong_solutions(kata, exercises, report, out, update_caught_by)
     _print_times(report, modules, out)
 
 
@@ -391,8 +412,12 @@ def _check_every_exercise_ran(kata, exercises, report: Report, out: Reporter) ->
             out.failed(test_file, f"no test of this exercise ran on its {' or '.join(missing)}")
 
 
-def _check_wrong_solutions(kata, exercises, report: Report, out: Reporter) -> None:
-    """Each plausible wrong solution must fail at least one test, on an assertion."""
+def _check_wrong_solutions(
+    kata, exercises, report: Report, out: Reporter, update_caught_by: bool = False
+) -> None:
+    """Each plausible wrong solution must fail at least one test, on an assertion. With
+    ``update_caught_by``, each mutant's TOML records the test that caught it."""
+    changed = 0
     for module, stem in exercises:
         test_file = f"exercises/{module}/test_{stem}.py"
         try:
@@ -401,25 +426,37 @@ def _check_wrong_solutions(kata, exercises, report: Report, out: Reporter) -> No
             out.failed(f"wrong solutions of {module}/{stem}", str(err))
             continue
         problems = rejection_problems(report, test_file, names)
+        caught = caught_by_of(report, test_file)
         for name in names:
             label = f"{module}/{stem}: wrong solution '{name}' is rejected"
             if name in problems:
                 out.failed(label, problems[name])
             else:
-                out.passed(label)
+                out.passed(f"{label} (by {caught.get(name, '?')})")
+        if update_caught_by and caught:
+            changed += write_caught_by(kata, module, stem, caught)
+    if update_caught_by:
+        out.note(f"caught_by updated for {changed} wrong solutions")
 
 
 def _print_times(report: Report, modules: list[str], out: Reporter) -> None:
-    """Test time (summed over the workers) per module and for the checker, and the
+    """Test time (summed over the workers) per part and per kind of target, and the
     slowest tests."""
     totals: dict[str, float] = {}
+    kinds: dict[str, float] = {}
     for nodeid, test in report.tests.items():
         part = nodeid.split("/")[1] if nodeid.startswith("exercises/") else nodeid.split("/")[0]
         totals[part] = totals.get(part, 0.0) + test.duration
+        kind = (test.target or "harness").split(":", 1)[0]
+        kinds[kind] = kinds.get(kind, 0.0) + test.duration
     out.note("test time per part (seconds, summed over the workers):")
     for part in ["checker", "fixtures", "examples", *modules]:
         if part in totals:
             out.note(f"  {part:<10} {totals[part]:7.1f}")
+    out.note(
+        "  by target: "
+        + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in sorted(kinds.items()))
+    )
     slowest = sorted(report.tests.values(), key=lambda t: t.duration, reverse=True)[:SLOWEST]
     out.note(f"the {len(slowest)} slowest tests:")
     for test in slowest:

@@ -6,6 +6,7 @@ from rich.text import Text
 
 from checker.console import (
     KATA,
+    LiveResults,
     print_next,
     print_note,
     print_result,
@@ -42,11 +43,14 @@ def cmd_check(args, kata: KataPaths, console) -> int:
     )
     if len(exercises) == 1:
         exercise = exercises[0]
-        with console.status(f"Checking {exercise.id} ..."):
-            [result] = check_exercises(kata, exercises, progress, options)
+        with console.status(f"Checking {exercise.id} ...") as status:
+            live = LiveResults(console, kata, exercise, status)
+            [result] = check_exercises(
+                kata, exercises, progress, options, on_progress=lambda _, report: live(report)
+            )
         if options.verbose:
             console.print(Text(result.output))
-        print_result(console, kata, exercise, result)
+        print_result(console, kata, exercise, result, shown_already=live.first_failure)
         if result.ok:
             print_next(console, kata, progress.next_exercise(manifest))
         return 0 if result.ok else 1

@@ -9,5 +9,11 @@ def cmd_verify(args, kata: KataPaths, console) -> int:
     from checker.verify import verify
 
     return verify(
-        kata, args.modules, console, workers=args.workers, timeout=args.timeout, seed=args.seed
+        kata,
+        args.modules,
+        console,
+        workers=args.workers,
+        timeout=args.timeout,
+        seed=args.seed,
+        update_caught_by=args.update_caught_by,
     )

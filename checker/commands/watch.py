@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.text import Text
 
 from checker.console import (
+    LiveResults,
     print_next,
     print_note,
     print_result,
@@ -19,6 +20,7 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
     import watchfiles
 
     from checker.check import CheckOptions, check_exercises
+    from checker.runners import cold_run
     from checker.warm import WarmWorker, WorkerGone, can_fork, imports_of, restarts_worker
     from checker.watch import Watcher, watch_loop
 
@@ -33,21 +35,29 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
             worker.start()
     warmed: set[str] = set()
 
+    shown: dict[str, str | None] = {}  # the failure already printed as it happened
+
     def check(exercise):
-        with console.status(f"Checking {exercise.id} ..."):
-            if worker is None:
-                return check_exercises(kata, [exercise], progress, options)[0]
-            if exercise.id not in warmed:  # its own imports: LangChain, LlamaIndex ...
-                try:
-                    worker.warm(imports_of(kata, exercise))
-                except WorkerGone:
-                    worker.restart()
-                warmed.add(exercise.id)
-            return check_exercises(kata, [exercise], progress, options, run=worker.run)[0]
+        with console.status(f"Checking {exercise.id} ...") as status:
+            live = LiveResults(console, kata, exercise, status)
+            run = cold_run
+            if worker is not None:
+                if exercise.id not in warmed:  # its own imports: LangChain, LlamaIndex ...
+                    try:
+                        worker.warm(imports_of(kata, exercise))
+                    except WorkerGone:
+                        worker.restart()
+                    warmed.add(exercise.id)
+                run = worker.run
+            [result] = check_exercises(
+                kata, [exercise], progress, options, run=run, on_progress=lambda _, r: live(r)
+            )
+        shown[exercise.id] = live.first_failure
+        return result
 
     def say(event, exercise, result):
         if event == "result":
-            print_result(console, kata, exercise, result)
+            print_result(console, kata, exercise, result, shown_already=shown.get(exercise.id))
             if not result.ok:
                 _waiting(console, kata, exercise)
         elif event == "next":

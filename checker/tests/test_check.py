@@ -281,3 +281,70 @@ def test_a_tests_own_assertion_message_is_kept_without_pytests_comparison():
 def test_a_process_killed_by_a_signal_names_the_signal():
     result = interpret_records([{"event": "start", "nodeid": T1}], returncode=-11)
     assert "stopped unexpectedly (killed by SIGSEGV) while running test_one" in result.message
+
+
+# --- time to the first verdict, and a fair word when time runs out -------------------------
+
+
+def test_the_tests_that_failed_last_time_run_first_next_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    kata = make_kata(tmp_path, FakeExercise(stub=HALF_RIGHT))
+    progress = Progress.load(kata)
+    [first] = check_exercises(kata, load_manifest(kata).exercises, progress, CheckOptions())
+    assert first.failed_tests == ["test_adds_negative_numbers"]
+    kata.stub(load_manifest(kata).exercises[0]).write_text(HALF_RIGHT + "\n# saved again\n")
+    started: list[str] = []
+
+    def on_progress(exercise, report):
+        started[:] = list(report.started)
+
+    serial = CheckOptions(forks=1)  # one process: the order is the order they ran in
+    check_exercises(kata, load_manifest(kata).exercises, progress, serial, on_progress=on_progress)
+
+    assert started[0].endswith("::test_adds_negative_numbers"), started
+
+
+def test_each_result_is_handed_on_as_it_lands(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    kata = make_kata(tmp_path, FakeExercise(stub=HALF_RIGHT))
+    seen = []
+
+    exercises, progress = load_manifest(kata).exercises, Progress.load(kata)
+
+    def on_progress(exercise, report):
+        seen.append(len(report.tests))
+
+    check_exercises(kata, exercises, progress, CheckOptions(forks=1), on_progress=on_progress)
+
+    assert seen and seen == sorted(seen) and seen[-1] == 2
+
+
+def _timed(nodeid, started_at, **extra):
+    return [{"event": "start", "nodeid": nodeid, "time": started_at, **extra}]
+
+
+def test_running_out_of_time_with_tests_passing_blames_the_busy_machine_not_the_code():
+    records = ran(T1) + _timed(T2, started_at=1000.0)
+    report = Report()
+    for record in records:
+        report.add(record)
+
+    result = interpret(EXERCISE, report, -9, timed_out=True, timeout=60, ended_at=1010.0)
+
+    assert result.problem == TIMEOUT
+    assert "ran out of its time budget of 60 s while running test_two" in result.message
+    assert "1 of the tests passed so far and none failed" in result.message
+    assert "machine is probably busy" in result.message
+    assert "--timeout 120" in result.message
+    assert "endless loop" not in result.message
+
+
+def test_a_test_running_for_most_of_the_budget_is_called_stuck():
+    report = Report()
+    for record in ran(T1) + _timed(T2, started_at=1000.0):
+        report.add(record)
+
+    result = interpret(EXERCISE, report, -9, timed_out=True, timeout=60, ended_at=1055.0)
+
+    assert result.message.startswith("timed out after 60 s while running test_two. Is there an")
+    assert "--timeout 120" in result.message

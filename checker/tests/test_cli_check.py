@@ -132,3 +132,13 @@ def test_a_failure_in_the_learners_code_names_its_path_and_line_for_editors(tmp_
     source = "def add(a, b):\n    return a + b + undefined_name\n"
     code, out = cli(kata_with(tmp_path, first=source), "check", "ex01")
     assert "at exercises/module_01/ex01_add.py:2 in add" in out
+
+
+def test_check_prints_the_first_failure_as_it_lands_and_only_once(tmp_path, cli):
+    kata = kata_with(tmp_path, first=HALF_RIGHT)
+    code, out = cli(kata, "check", "ex01")
+
+    assert code == 1
+    assert "first failure:" in out
+    assert out.count("AssertionError: assert 3 == -3") == 1, out
+    assert out.index("first failure:") < out.index("module_01/ex01_add  1/2 tests pass")

@@ -44,7 +44,9 @@ def test_verify_reports_a_stub_failing_for_another_reason_than_not_implemented(t
     code, out = cli(kata, "verify", "module_01", "-n", "0")
     assert code == 1
     assert "fails on the stub with AssertionError instead of NotImplementedError" in out
-    assert out.strip().splitlines()[-1] == "7 passed, 2 failed"
+    # ruff check, ruff format, the manifest, 2 solution tests (a module's verify runs
+    # neither mypy nor the checker's own tests); failed: 2 stub tests
+    assert out.strip().splitlines()[-1] == "5 passed, 2 failed"
 
 
 def test_verify_of_an_unknown_module_is_an_error(tmp_path, cli):
@@ -99,6 +101,7 @@ def test_verify_of_a_module_runs_only_its_exercises_and_prints_times(tmp_path, c
     assert len(re.findall(r"^  \(\d+\.\d s\)$", out, flags=re.M)) == 4
     assert re.search(r"^    module_01 +\d+\.\d$", out, flags=re.M)
     assert "slowest tests" in out
+    assert "checker/tests/test_ok.py" not in out  # the harness's own tests: full verify only
 
 
 def test_verify_runs_the_tests_in_random_order_and_replays_an_order_by_its_seed(tmp_path, cli):

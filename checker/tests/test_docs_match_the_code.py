@@ -1,4 +1,4 @@
-"""The README's map and kit table, and the lessons' exercise tables, match the code."""
+"""The README's map and kit table match the code (the lessons: test_exercise_contract.py)."""
 
 import ast
 import re
@@ -10,10 +10,6 @@ from checker.manifest import DEFAULT_ROOT as ROOT
 from checker.manifest import load_manifest
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
 
 
 def _section(text: str, heading: str) -> str:
@@ -106,28 +102,6 @@ def test_every_kit_module_has_its_own_tests(path):
 
 
 MANIFEST = load_manifest()
-
-
-@pytest.mark.parametrize("module", [m.id for m in MANIFEST.modules])
-def test_each_lesson_lists_its_exercises_in_manifest_order(module):
-    lesson = (ROOT / "exercises" / module / "README.md").read_text(encoding="utf-8")
-    listed = re.findall(r"^\| *(\d+) *\| *`(ex\d\d_[a-z0-9_]+)\.py` *\|", lesson, flags=re.M)
-    expected = [(str(n), e.stem) for n, e in enumerate(MANIFEST.module_exercises(module), 1)]
-    assert listed == expected, (
-        f"exercises/{module}/README.md's table 'The exercises, in order' should list "
-        f"{[f'{n} {s}' for n, s in expected]}; it lists {[f'{n} {s}' for n, s in listed]}"
-    )
-
-
-@pytest.mark.parametrize("module", [m.id for m in MANIFEST.modules])
-def test_a_lesson_that_counts_its_exercises_counts_right(module):
-    lesson = (ROOT / "exercises" / module / "README.md").read_text(encoding="utf-8")
-    count = len(MANIFEST.module_exercises(module))
-    for word in re.findall(r"\b(\w+) exercises\b", lesson):
-        number = NUMBER_WORDS.get(word.lower(), int(word) if word.isdigit() else None)
-        assert number in (None, count), (
-            f"exercises/{module}/README.md says '{word} exercises'; the module has {count}"
-        )
 
 
 def test_the_readme_lists_every_module_of_the_manifest():

@@ -131,3 +131,42 @@ def test_first_failure_per_file_skips_the_rest_of_a_file_once_it_failed(tmp_path
         ("test_adds_two_numbers[always_4]", "failed"),
         ("test_adds_two_numbers[ex01_add]", "passed"),
     ]
+
+
+ARRANGED_BEFORE_IMPORT = """\
+import pathlib
+
+import pytest
+
+
+def arranged():
+    pathlib.Path("arranged.txt").write_text("the store is ready")
+
+
+arranged.kata_arranges_store = True
+arranged = pytest.fixture(arranged)
+
+
+def test_the_store_was_arranged_before_the_file_was_imported(exercise, arranged):
+    assert exercise.SEEN == "the store is ready"
+"""
+
+
+def test_a_fixture_that_fills_the_store_runs_before_the_learners_file_is_imported(tmp_path):
+    import subprocess
+    import sys
+
+    from checker.runners import pytest_flags
+    from checker.tests.fake_kata import FAST_PYTEST, FakeExercise, make_kata
+
+    reads_at_import = 'import pathlib\nSEEN = pathlib.Path("arranged.txt").read_text()\n'
+    kata = make_kata(
+        tmp_path / "kata", FakeExercise(stub=reads_at_import, tests=ARRANGED_BEFORE_IMPORT)
+    )
+    test_file = kata.exercises / "module_01" / "test_ex01_add.py"
+    command = [sys.executable, "-m", "pytest", str(test_file), *pytest_flags(kata), "-q"]
+    command += FAST_PYTEST.split()
+
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stdout[-2000:]

@@ -1,0 +1,135 @@
+"""--kata-forks: one check's tests on several cores, reported as a serial run reports them."""
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from checker.check import interpret
+from checker.manifest import load_manifest
+from checker.parallel import can_fork, split
+from checker.report import read_report
+from checker.runners import pytest_flags
+from checker.tests import fake_kata
+from checker.tests.fake_kata import SOLUTION, FakeExercise, make_kata
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="--kata-forks needs fork()")
+mlflow_store = fake_kata.mlflow_store  # no MLflow in these tests
+
+FOUR_TESTS = """\
+def test_one(exercise):
+    assert exercise.add(1, 1) == 2
+
+
+def test_two(exercise):
+    assert exercise.add(2, 2) == 4
+
+
+def test_three(exercise):
+    assert exercise.add(3, 3) == 7, "three and three make six"
+
+
+def test_four(exercise):
+    assert exercise.crash_in_four(4) == 8
+"""
+
+FINE = SOLUTION + "\n\ndef crash_in_four(x):\n    return x * 2\n"
+OS_EXIT_IN_FOUR = SOLUTION + "\n\ndef crash_in_four(x):\n    import os\n    os._exit(7)\n"
+SEGFAULT_IN_FOUR = (
+    SOLUTION + "\n\ndef crash_in_four(x):\n    import ctypes\n    ctypes.string_at(0)\n"
+)
+
+
+def _run(tmp_path, stub: str, forks: int):
+    kata = make_kata(tmp_path / f"kata{forks}", FakeExercise(stub=stub, tests=FOUR_TESTS))
+    exercise = load_manifest(kata).exercises[0]
+    report_file = tmp_path / f"report{forks}.jsonl"
+    command = [sys.executable, "-m", "pytest", str(kata.test_file(exercise)), "-q"]
+    command += [*pytest_flags(kata), "--kata-report", str(report_file), "-p", "no:xdist"]
+    command += ["--kata-forks", str(forks)]
+    done = subprocess.run(command, cwd=kata.root, capture_output=True, text=True, timeout=120)
+    report = read_report(report_file)
+    return interpret(exercise, report, done.returncode), report, done
+
+
+def _outcomes(report):
+    return {
+        nodeid.split("::")[-1]: (
+            test.outcome,
+            test.failure.message.splitlines()[0] if test.failure else None,
+        )
+        for nodeid, test in report.tests.items()
+    }
+
+
+def test_two_forks_report_exactly_what_one_process_reports(tmp_path):
+    serial, serial_report, _ = _run(tmp_path, FINE, forks=1)
+    forked, forked_report, done = _run(tmp_path, FINE, forks=2)
+
+    assert _outcomes(forked_report) == _outcomes(serial_report)
+    assert (forked.status, forked.passed, forked.total, forked.test) == (
+        serial.status,
+        serial.passed,
+        serial.total,
+        serial.test,
+    )
+    assert forked.message.splitlines()[0] == serial.message.splitlines()[0]
+    assert forked.message.startswith("AssertionError: three and three make six")
+    assert "1 failed, 3 passed" in done.stdout  # pytest's own summary counts every test
+
+
+def test_a_fork_that_exits_stops_the_run_and_names_its_test(tmp_path):
+    result, report, done = _run(tmp_path, OS_EXIT_IN_FOUR, forks=2)
+
+    assert done.returncode == 7
+    assert not report.finished
+    assert result.problem == "crash"
+    assert "stopped unexpectedly (exit code 7) while running test_four" in result.message
+
+
+def test_a_fork_that_crashes_in_native_code_is_reported_like_a_serial_crash(tmp_path):
+    serial, _, _ = _run(tmp_path, SEGFAULT_IN_FOUR, forks=1)
+    forked, _, _ = _run(tmp_path, SEGFAULT_IN_FOUR, forks=2)
+
+    assert forked.problem == serial.problem == "crash"
+    assert forked.message == serial.message
+    assert "(killed by SIGSEGV) while running test_four" in forked.message
+
+
+def _item(name, group=None):
+    marker = SimpleNamespace(args=(group,), kwargs={}) if group else None
+    return SimpleNamespace(name=name, get_closest_marker=lambda _name: marker)
+
+
+def test_tests_are_dealt_round_robin_so_the_first_ones_start_at_once():
+    items = [_item(f"t{n}") for n in range(5)]
+    shares = split(items, 2)
+    assert [[i.name for i in share] for share in shares] == [["t0", "t2", "t4"], ["t1", "t3"]]
+
+
+def test_tests_of_one_xdist_group_stay_in_one_fork():
+    items = [_item("a"), _item("s1", "spark"), _item("b"), _item("s2", "spark"), _item("c")]
+    shares = [[i.name for i in share] for share in split(items, 2)]
+    assert any({"s1", "s2"} <= set(share) for share in shares), shares
+
+
+def test_one_test_or_one_fork_means_no_fork():
+    assert len(split([_item("only")], 4)) == 1
+    assert len(split([_item("a"), _item("b")], 1)) == 1
+
+
+HANG_IN_FOUR = SOLUTION + "\n\ndef crash_in_four(x):\n    import time\n    time.sleep(60)\n"
+
+
+def test_a_hang_in_one_fork_is_named_when_the_time_budget_runs_out(tmp_path, monkeypatch):
+    from checker.check import CheckOptions, check_one
+
+    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    kata = make_kata(tmp_path, FakeExercise(stub=HANG_IN_FOUR, tests=FOUR_TESTS, timeout=3))
+    exercise = load_manifest(kata).exercises[0]
+
+    result = check_one(kata, exercise, CheckOptions(), forks=2)
+
+    assert result.problem == "timeout"
+    assert result.message.startswith("timed out after 3 s while running test_four")
