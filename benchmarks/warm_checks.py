@@ -200,7 +200,9 @@ def summarise(rows: list[tuple[str, float, float, float, bool]]) -> None:
         )
     if spark:
         worst = max(spark, key=lambda r: r[3])
-        print(f"Spark ({len(spark)} exercises): slowest warm re-check {worst[3]:.2f} s ({worst[0]})")
+        print(
+            f"Spark ({len(spark)} exercises): slowest warm re-check {worst[3]:.2f} s ({worst[0]})"
+        )
 
 
 if __name__ == "__main__":

@@ -1,20 +1,23 @@
 """``kata verify``: the maintainers' check of the kata itself, what CI runs.
 
-1. ruff check and ruff format --check on checker/ solutions/ fixtures/
-2. mypy on checker/ fixtures/
+1. ruff check and ruff format --check (LINTED)
+2. mypy (TYPED)
 3. the manifest and the files on disk match
 4. one pytest run (on xdist workers, in random order: pytest-randomly prints
-   the seed, ``kata verify --seed N`` replays it) of the checker's own tests and of every
-   exercise test three ways: it passes on the reference solution, it fails
-   with NotImplementedError on the untouched stub, and every plausible wrong
-   solution (checker/tests/mutants/) fails at least one test on an assertion.
-   One run means one SparkSession and one MLflow server per worker for all of it.
+   the seed, ``kata verify --seed N`` replays it) of the harness's own tests (the
+   checker's, the kit's, the plan's commands') and of every exercise test three ways:
+   it passes on the reference solution, it fails with NotImplementedError on the
+   untouched stub, and every plausible wrong solution (checker/tests/mutants/) fails
+   at least one test on an assertion. One SparkSession and one MLflow server for it all.
+5. the Spark tests again (marker ``spark``), the same three ways, against a local Spark
+   Connect server (``--spark-connect``), timed apart.
 
-``kata verify module_NN`` limits the exercises of step 4 to that module. Each
-ruff and mypy command and the manifest are one check each; so is every test of
-step 4 and every wrong solution. Progress is printed as it happens (CI logs),
-then each step's time, each module's test time and the slowest tests; failures
-are listed again at the end, and the last line is ``N passed, N failed``.
+``kata verify module_NN`` limits steps 4 and 5 to that module's exercises and the
+per-exercise contract checks, and skips mypy. Each ruff and mypy command and the
+manifest are one check each; so is every test and every wrong solution. Progress
+is printed as it happens (CI logs), then each step's time, each module's test time
+and the slowest tests; failures are listed again at the end, and the last line is
+``N passed, N failed``.
 """
 
 from __future__ import annotations
@@ -50,13 +53,13 @@ from checker.process import run_process, stop_all
 from checker.report import Report, TestOutcome, condense, read_report
 from checker.runners import pytest_flags
 
-STEPS = 4
+STEPS = 5
 MUTANT_TESTS = "checker/tests/test_mutants.py"  # step 4 checks the mutants itself
 # The tests of the plugin and the command, of the kit, and of the plan's example commands.
 HARNESS_TESTS = ["checker/tests", "fixtures/tests", "examples/tests"]
 # The checker's tests that concern exercises (stubs, wrong solutions, lessons), by module.
 CONTRACT_TESTS = "checker/tests/test_exercise_contract.py"
-LINTED = ("checker", "solutions", "fixtures", "examples")  # ruff
+LINTED = ("checker", "solutions", "fixtures", "examples", "exercises", "benchmarks")  # ruff
 TYPED = ("checker", "fixtures", "examples")  # mypy
 SLOWEST = 10
 
@@ -92,11 +95,14 @@ class Reporter:
             self.note(f"({time.monotonic() - self._started:.1f} s)")
             self._started = None
 
+    prefix = ""  # put before each check's name (the Spark Connect step says so)
+
     def passed(self, name: str) -> None:
         self.tally.passed += 1
-        self.print(Text.assemble(("  PASS ", "green"), name))
+        self.print(Text.assemble(("  PASS ", "green"), self.prefix + name))
 
     def failed(self, name: str, why: str) -> None:
+        name = self.prefix + name
         self.tally.failures.append((name, why))
         self.print(Text.assemble(("  FAIL ", "bold red"), name))
         self.print(Text(_indent(why, "       ")))
@@ -130,6 +136,8 @@ def verify(
         console.print(Text(str(err), style="red"))
         return 2
     scope = ", ".join(selected) if modules else "all modules"
+    if seed is None:
+        seed = random.Random().getrandbits(32)
 
     out.step(1, "ruff: lint and format")
     ruff_checks(kata, out)
@@ -146,6 +154,12 @@ def verify(
         "its stub (NotImplementedError) and its wrong solutions (fail)",
     )
     all_tests(kata, manifest, selected, out, workers, timeout, seed, not modules, update_caught_by)
+    out.step(
+        5,
+        f"the same for every Spark test ({scope}, and the kit's and the plan's commands), over "
+        "Spark Connect: a local Spark Connect server started once, as a cluster would be",
+    )
+    spark_connect_tests(kata, manifest, selected, out, timeout, seed, whole=not modules)
     out.end_step()
     tally = out.tally
     if tally.failures:
@@ -385,6 +399,45 @@ def all_tests(
     _check_every_exercise_ran(kata, exercises, report, out)
     _check_wrong_solutions(kata, exercises, report, out, update_caught_by)
     _print_times(report, modules, out)
+
+
+def spark_connect_tests(
+    kata: KataPaths,
+    manifest: Manifest | None,
+    modules: list[str],
+    out: Reporter,
+    timeout: float,
+    seed: int | None,
+    whole: bool,
+) -> None:
+    """Step 5: the Spark tests (marker ``spark``) again, against a Spark Connect server:
+    one process, so one server (its time is printed apart from step 4's)."""
+    targets = _module_targets(kata, modules)
+    if whole:
+        targets += [t for t in ("fixtures/tests", "examples/tests") if (kata.root / t).is_dir()]
+    if not targets:
+        out.note("no tests to run")
+        return
+    extra = ["--kata-targets=solution,stub,mutants", "-m", "spark", "--spark-connect"]
+    if seed is not None:
+        extra += ["-p", "pytest_randomly", f"--randomly-seed={seed}"]
+    out.prefix = "[spark connect] "
+    try:
+        report = run_pytest_step(kata, targets, extra, verdict, out, 0, timeout)
+        if not report.tests:
+            out.note("no Spark tests in these modules")
+            return
+        ran = {n.split("::", 1)[0] for n in report.tests}
+        exercises = [
+            (m, s)
+            for m, s in _exercises(kata, manifest, modules)
+            if f"exercises/{m}/test_{s}.py" in ran
+        ]
+        _check_wrong_solutions(kata, exercises, report, out)
+        spark_time = sum(t.duration for t in report.tests.values())
+        out.note(f"Spark Connect: {len(report.tests)} tests, {spark_time:.1f} s of test time")
+    finally:
+        out.prefix = ""
 
 
 def _exercises(kata: KataPaths, manifest: Manifest | None, modules: list[str]):

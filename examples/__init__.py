@@ -56,7 +56,8 @@ def load_solution(relative: str) -> ModuleType:
 def spark_session(app_name: str, quick_start: bool = True) -> Iterator[Any]:
     """The active SparkSession, or a local one started (and stopped) here.
 
-    With ``SPARK_REMOTE`` set, Spark Connect decides where it runs. Otherwise the
+    With ``SPARK_REMOTE`` set (``sc://host:port/;token=...``), it is a Spark Connect
+    client of that server, left running for others when the command ends. Otherwise the
     session is ``local[*]`` on loopback, and its Python workers run this very
     interpreter (the one with MLflow and the LLM clients): they read
     ``PYSPARK_PYTHON``, not the ``spark.pyspark.python`` setting. ``quick_start``
@@ -67,30 +68,31 @@ def spark_session(app_name: str, quick_start: bool = True) -> Iterator[Any]:
 
     from fixtures.spark import QUICK_START_JVM
 
+    remote = os.environ.get("SPARK_REMOTE")
+    if remote:  # Spark Connect: a client of a server that outlives this command
+        yield SparkSession.builder.remote(remote).getOrCreate()
+        return
     active = SparkSession.getActiveSession()
     if active is not None:
         yield active
         return
-    builder = SparkSession.builder.appName(app_name)
-    local = not os.environ.get("SPARK_REMOTE")
-    if local:
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        builder = (
-            builder.master("local[*]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.pyspark.python", sys.executable)
-            .config("spark.pyspark.driver.python", sys.executable)
-        )
-        if quick_start:
-            builder = builder.config("spark.driver.extraJavaOptions", QUICK_START_JVM)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master("local[*]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
+    )
+    if quick_start:
+        builder = builder.config("spark.driver.extraJavaOptions", QUICK_START_JVM)
     session = builder.getOrCreate()
-    if local:
-        session.sparkContext.setLogLevel("ERROR")
+    session.sparkContext.setLogLevel("ERROR")
     try:
         yield session
     finally:

@@ -7,17 +7,24 @@
 - Every public function of a stub raises NotImplementedError (``kata reset``).
 - Every exercise has at least three plausible wrong solutions.
 - Each lesson lists its exercises in manifest order, and counts them right.
+- Every ``python`` snippet of a lesson runs as written in an empty folder, offline
+  (with the fake LLM server's environment), unless it is marked as a fragment.
 
 Each check is parametrized by exercise or module; ``kata verify module_NN`` runs
 only that module's (``--kata-modules``).
 """
 
 import ast
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from checker.manifest import KataPaths, load_manifest
 from checker.mutants import mutant_names
+from checker.snippets import snippets
 from checker.stubs import is_untouched_stub, public_functions, raises_not_implemented
 
 KATA = KataPaths.default()
@@ -41,6 +48,14 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("exercise_id", ids)
     if "module" in metafunc.fixturenames:
         metafunc.parametrize("module", modules)
+    if "snippet" in metafunc.fixturenames:
+        found = [
+            (m, s.line)
+            for m in modules
+            for s in snippets((KATA.exercises / m / "README.md").read_text(encoding="utf-8"))
+            if not s.fragment
+        ]
+        metafunc.parametrize("snippet", found, ids=[f"{m}:line{line}" for m, line in found])
 
 
 def _public_interface(path: Path) -> dict[str, str]:
@@ -135,3 +150,32 @@ def test_a_lesson_that_counts_its_exercises_counts_right(module):
         assert number in (None, count), (
             f"exercises/{module}/README.md says '{word} exercises'; the module has {count}"
         )
+
+
+_SNIPPET_RUNS: dict[str, dict[int, dict]] = {}  # module -> snippet line -> outcome
+
+
+def _snippet_outcomes(module: str, folder: Path) -> dict[int, dict]:
+    """Every snippet of the module's lesson, run once (in one process, a fork each)."""
+    if module not in _SNIPPET_RUNS:
+        results = folder / "snippets.json"
+        lesson = KATA.exercises / module / "README.md"
+        cache = KATA.state / "cache"
+        command = [sys.executable, "-m", "checker.snippets", str(lesson), str(results), str(cache)]
+        env = {**os.environ, "PYTHONPATH": str(KATA.root)}
+        subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=1800)
+        outcomes = json.loads(results.read_text()) if results.exists() else []
+        _SNIPPET_RUNS[module] = {o["line"]: o for o in outcomes}
+    return _SNIPPET_RUNS[module]
+
+
+def test_the_lesson_snippet_runs_as_written_in_an_empty_folder(snippet, fake_llm_env, tmp_path):
+    module, line = snippet
+    outcome = _snippet_outcomes(module, tmp_path).get(line)
+    assert outcome is not None, f"exercises/{module}/README.md line {line}: the snippet never ran"
+    assert outcome["ok"], (
+        f"exercises/{module}/README.md, the snippet at line {line} fails when run as written "
+        f"in an empty folder (MLflow's defaults, the fake LLM server's environment); fix it, "
+        f"or mark it <!-- fragment: why --> if it is not meant to run alone:\n"
+        f"{outcome['output']}"
+    )

@@ -4,9 +4,9 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from fixtures.traces import only_trace, root_span, search_traces
 from fixtures.prompts import linked_prompts
 from fixtures.runs import all_runs, model_ids_of
+from fixtures.traces import only_trace, root_span, search_traces
 
 PROMPT = "qa"
 TEMPLATE = "Answer in one sentence: {{question}}"

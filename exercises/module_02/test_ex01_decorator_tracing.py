@@ -1,6 +1,14 @@
 """Checks for ex01_decorator_tracing: a pipeline of plain functions traced with @mlflow.trace."""
 
-from fixtures.traces import assert_child_of, find_span, root_span, span_tree, trace_of, traces_of, user_attributes
+from fixtures.traces import (
+    assert_child_of,
+    find_span,
+    root_span,
+    span_tree,
+    trace_of,
+    traces_of,
+    user_attributes,
+)
 
 QUESTION = "What does a span hold?"
 

@@ -2,7 +2,20 @@
 
 import pytest
 
-from fixtures.traces import children_of, exception_messages, find_span, find_spans, root_span, span_events, span_status, span_tree, trace_of, trace_status, traces_of, user_attributes
+from fixtures.traces import (
+    children_of,
+    exception_messages,
+    find_span,
+    find_spans,
+    root_span,
+    span_events,
+    span_status,
+    span_tree,
+    trace_of,
+    trace_status,
+    traces_of,
+    user_attributes,
+)
 
 BILLING = "I was charged twice;   please refund the second payment."
 BLANK = "   \n  "

@@ -2,8 +2,8 @@
 
 import pytest
 
-from fixtures.traces import ancestors_of, find_span, root_span, span_tree, token_usage, traces_of
 from fixtures.sentiment import generate_reviews, sentiment_responder
+from fixtures.traces import ancestors_of, find_span, root_span, span_tree, token_usage, traces_of
 
 REVIEWS = generate_reviews(3)
 TEXTS = [r["text"] for r in REVIEWS]

@@ -8,8 +8,16 @@ from llama_index.core.base.llms.types import CompletionResponse, LLMMetadata
 from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_completion_callback
 
-from fixtures.traces import assert_child_of, find_span, find_spans, root_span, span_tree, trace_of, traces_of
 from fixtures.data import load_corpus, load_questions
+from fixtures.traces import (
+    assert_child_of,
+    find_span,
+    find_spans,
+    root_span,
+    span_tree,
+    trace_of,
+    traces_of,
+)
 
 QUESTIONS = load_questions()
 PROMPTS_QUESTION = QUESTIONS[1]  # "How are variables written in a prompt registry template?"

@@ -2,7 +2,15 @@
 
 import pytest
 
-from fixtures.traces import assert_child_of, children_of, find_span, root_span, span_tree, trace_of, traces_of
+from fixtures.traces import (
+    assert_child_of,
+    children_of,
+    find_span,
+    root_span,
+    span_tree,
+    trace_of,
+    traces_of,
+)
 
 RAW = "  <p>What a <b>fantastic</b>   lamp,\n it works perfectly &amp; looks great!</p> "
 CLEAN = "What a fantastic lamp, it works perfectly & looks great!"

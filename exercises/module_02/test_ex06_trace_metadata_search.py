@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import mlflow
 import pytest
 
-from fixtures.traces import only_trace, trace_status
 from fixtures.clock import frozen_clock
+from fixtures.traces import only_trace, trace_status
 
 USER_KEY = "mlflow.trace.user"
 SESSION_KEY = "mlflow.trace.session"

@@ -7,8 +7,8 @@ import pytest
 from mlflow.entities import SpanType
 from mlflow.tracing.constant import SpanAttributeKey
 
-from fixtures.traces import search_traces, trace_of
 from fixtures.runs import all_runs
+from fixtures.traces import search_traces, trace_of
 
 QUESTIONS = [
     "Why add an overlap between consecutive chunks?",

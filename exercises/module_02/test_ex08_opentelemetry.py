@@ -5,8 +5,8 @@ import uuid
 import pytest
 from mlflow import MlflowClient
 
-from fixtures.traces import find_span, root_span, search_traces, span_tree
 from fixtures.llm_server import count_tokens
+from fixtures.traces import find_span, root_span, search_traces, span_tree
 
 # One MLflow server per test process: keep these tests on one pytest-xdist worker.
 pytestmark = pytest.mark.xdist_group("mlflow_server")

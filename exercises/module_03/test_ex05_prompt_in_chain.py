@@ -5,11 +5,11 @@ import pytest
 from mlflow import MlflowClient
 from pydantic import PrivateAttr
 
-from fixtures.traces import search_traces, span_tree, trace_of
+from fixtures.fake_chat import SentimentChatModel
 from fixtures.prompts import linked_prompts
 from fixtures.runs import all_runs
-from fixtures.fake_chat import SentimentChatModel
 from fixtures.sentiment import generate_reviews
+from fixtures.traces import search_traces, span_tree, trace_of
 
 NAME = "sentiment"
 V1 = "Classify this review as positive, negative or neutral.\nReview: {{text}}"

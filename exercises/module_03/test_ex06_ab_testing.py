@@ -9,11 +9,11 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import AssessmentSource, AssessmentSourceType
 
-from fixtures.traces import last_trace, span_tree, trace_of
 from fixtures.assessments import assessment_value, assessments, describe_assessments
-from fixtures.prompts import linked_prompts
 from fixtures.llm_server import Failure
 from fixtures.prompt_quality import answer, prompt_quality_responder
+from fixtures.prompts import linked_prompts
+from fixtures.traces import last_trace, span_tree, trace_of
 
 NAME = "sentiment"
 V1 = "Is this review positive or negative?\nReview: {{text}}"

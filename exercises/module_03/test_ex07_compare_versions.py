@@ -10,11 +10,11 @@ import mlflow
 import pytest
 from mlflow.genai.scorers import Scorer
 
-from fixtures.traces import search_traces
+from fixtures.prompt_quality import expected_accuracy, prompt_quality_responder
 from fixtures.prompts import linked_prompts, prompt_aliases
 from fixtures.runs import all_runs
-from fixtures.prompt_quality import expected_accuracy, prompt_quality_responder
 from fixtures.sentiment import generate_reviews
+from fixtures.traces import search_traces
 
 NAME = "sentiment"
 V1 = "Is this review positive or negative?\nReview: {{text}}"

@@ -7,8 +7,8 @@ import pytest
 import requests
 import responses
 
-from fixtures.traces import exception_messages, root_span, span_status, span_tree, trace_of
 from fixtures.data import load_corpus
+from fixtures.traces import exception_messages, root_span, span_status, span_tree, trace_of
 
 SEARCH_URL = "https://search.kata.test/search"
 HITS = [

@@ -4,8 +4,16 @@ autolog under an AGENT span, and tool usage measured from the traces."""
 import mlflow
 import pytest
 
-from fixtures.traces import assert_child_of, find_span, find_spans, root_span, span_status, span_tree, trace_of
 from fixtures.fake_chat import scripted_chat_model, tool_call
+from fixtures.traces import (
+    assert_child_of,
+    find_span,
+    find_spans,
+    root_span,
+    span_status,
+    span_tree,
+    trace_of,
+)
 
 DOC = "mlflow_model_registry_aliases.md"
 

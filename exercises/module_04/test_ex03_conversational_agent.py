@@ -4,8 +4,8 @@ every turn's trace, and a conversation rebuilt from MLflow in turn order."""
 import mlflow
 import pytest
 
-from fixtures.traces import root_span, search_traces, span_tree, trace_of
 from fixtures.fake_chat import scripted_chat_model
+from fixtures.traces import root_span, search_traces, span_tree, trace_of
 
 SESSION = "session-42"
 USER = "ada@example.com"

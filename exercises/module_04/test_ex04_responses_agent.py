@@ -4,8 +4,8 @@ streams, logged as code, loaded back through its model URI, and traced as AGENT.
 import mlflow
 import pytest
 
-from fixtures.traces import find_span, root_span, span_tree, trace_of, traces_of
 from fixtures.llm_server import ToolCall
+from fixtures.traces import find_span, root_span, span_tree, trace_of, traces_of
 
 QUESTION = {"input": [{"role": "user", "content": "What is 6 * 7?"}]}
 

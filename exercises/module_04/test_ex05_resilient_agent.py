@@ -5,8 +5,15 @@ import mlflow
 import openai
 import pytest
 
-from fixtures.traces import exception_messages, find_spans, root_span, span_status, span_tree, trace_status
 from fixtures.llm_server import Failure
+from fixtures.traces import (
+    exception_messages,
+    find_spans,
+    root_span,
+    span_status,
+    span_tree,
+    trace_status,
+)
 
 QUESTION = "How do I reset my password?"
 

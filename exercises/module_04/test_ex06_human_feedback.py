@@ -5,8 +5,8 @@ import mlflow
 import pytest
 from mlflow.entities import AssessmentSource, AssessmentSourceType
 
-from fixtures.traces import root_span, span_tree
 from fixtures.assessments import assessment_value, assessments, describe_assessments
+from fixtures.traces import root_span, span_tree
 
 FEEDBACK = "user_thumbs_up"  # the stub's FEEDBACK_NAME: votes logged by someone else's code
 

@@ -4,9 +4,9 @@ registry, and one trace per question with retrieval and model steps, linked to t
 import mlflow
 import pytest
 
-from fixtures.traces import assert_child_of, find_span, root_span, span_tree, trace_of
-from fixtures.prompts import linked_prompts
 from fixtures.data import load_corpus, load_questions
+from fixtures.prompts import linked_prompts
+from fixtures.traces import assert_child_of, find_span, root_span, span_tree, trace_of
 
 PROMPT = "rag-answer"
 TEMPLATE = (

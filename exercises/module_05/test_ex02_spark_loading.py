@@ -10,8 +10,8 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from fixtures.runs import all_runs
 from fixtures.data import corpus_dir, load_corpus
+from fixtures.runs import all_runs
 
 EXTRA_TXT = "Plain text notes.\nThey live in a subfolder and count as a document.\n"
 CHUNK_COLUMNS = ["chunk_id", "path", "source", "chunk_index", "text"]

@@ -7,8 +7,8 @@ themselves. Ollama and OpenAI are the fake LLM server (``fake_llm_env``).
 import mlflow
 import pytest
 
-from fixtures.traces import find_spans, last_trace, search_traces, span_tree
 from fixtures.data import load_corpus, load_questions
+from fixtures.traces import find_spans, last_trace, search_traces, span_tree
 
 CHUNK_SIZE, CHUNK_OVERLAP = 512, 50
 

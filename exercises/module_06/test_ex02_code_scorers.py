@@ -4,8 +4,8 @@ import mlflow
 import pytest
 from mlflow.entities import SpanType
 
-from fixtures.traces import search_traces, span_tree, trace_of
 from fixtures.assessments import assessment_value, assessments, describe_assessments
+from fixtures.traces import search_traces, span_tree, trace_of
 
 SCORERS = ["exact_match", "facts_found", "answer_words", "latency_ms", "span_count"]
 

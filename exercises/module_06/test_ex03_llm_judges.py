@@ -4,9 +4,9 @@ import mlflow
 import pytest
 from mlflow.entities import SpanType
 
-from fixtures.traces import search_traces
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, judge_failure, verdict
+from fixtures.traces import search_traces
 
 JUDGES = ["correctness", "relevance_to_query", "retrieval_groundedness", "plain_language"]
 RATIONALE = "The documents say so, in plain words."

@@ -5,9 +5,9 @@ import json
 import mlflow
 import pytest
 
-from fixtures.traces import search_traces
 from fixtures.assessments import assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, verdict
+from fixtures.traces import search_traces
 
 QUESTION = "How do I deploy the newest model version?"
 ANSWER = "Point the alias champion at it with MlflowClient().set_registered_model_alias."

@@ -5,9 +5,9 @@ import json
 import mlflow
 import pytest
 
-from fixtures.traces import search_traces, span_tree
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, verdict
+from fixtures.traces import search_traces, span_tree
 
 SESSION = "mlflow.trace.session"
 JUDGES = ["goal_reached", "no_contradiction"]

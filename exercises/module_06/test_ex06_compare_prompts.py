@@ -8,8 +8,8 @@ ends with the answer, "one short phrase" gets the bare answer.
 import mlflow
 import pytest
 
-from fixtures.runs import all_runs
 from fixtures.graded_qa import graded_answer, graded_responder, known_questions
+from fixtures.runs import all_runs
 
 PROMPT = "qa-prompt"
 BARE = "{{question}}"

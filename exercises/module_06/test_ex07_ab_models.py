@@ -9,8 +9,8 @@ $2.00/$8.00 per million input/output tokens; tokens are words.
 import mlflow
 import pytest
 
-from fixtures.traces import search_traces
 from fixtures.graded_qa import LARGE_MODEL, SMALL_MODEL, graded_responder, known_questions
+from fixtures.traces import search_traces
 
 QUESTIONS = known_questions()[:4]  # kata-small knows 2 of them
 DATA = [

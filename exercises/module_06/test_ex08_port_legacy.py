@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from mlflow.entities import SpanType
 
-from fixtures.traces import search_traces, span_tree
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL
+from fixtures.traces import search_traces, span_tree
 
 pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")
 

@@ -3,10 +3,10 @@
 import mlflow
 import pytest
 
-from fixtures.traces import root_span, span_tree, trace_of
+from fixtures.production import answer_text, logged_model_id, request_for
 from fixtures.prompts import linked_prompts
 from fixtures.registry import aliases_of, model_versions, stages_of
-from fixtures.production import answer_text, logged_model_id, request_for
+from fixtures.traces import root_span, span_tree, trace_of
 
 pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")
 

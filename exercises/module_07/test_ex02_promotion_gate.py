@@ -3,8 +3,6 @@
 import mlflow
 import pytest
 
-from fixtures.registry import aliases_of, stages_of
-from fixtures.runs import all_runs, model_ids_of
 from fixtures.data import load_eval_set
 from fixtures.production import (
     good_answers,
@@ -12,6 +10,8 @@ from fixtures.production import (
     partial_answers,
     register_canned_agent,
 )
+from fixtures.registry import aliases_of, stages_of
+from fixtures.runs import all_runs, model_ids_of
 
 pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")
 

@@ -11,7 +11,6 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from fixtures.traces import find_spans, search_traces, span_tree, trace_status
 from fixtures.clock import frozen_clock
 from fixtures.production import (
     FAIL_QUESTION,
@@ -20,6 +19,7 @@ from fixtures.production import (
     sse_data,
     trace_text,
 )
+from fixtures.traces import find_spans, search_traces, span_tree, trace_status
 
 ALICE, BOB = "key-alice-5f2c9d1e", "key-bob-81e7aa40"
 KEYS = [ALICE, BOB]

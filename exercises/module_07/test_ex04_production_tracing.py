@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow.environment_variables import MLFLOW_ENABLE_ASYNC_TRACE_LOGGING
 
-from fixtures.traces import root_span, search_traces
 from fixtures.production import trace_text
+from fixtures.traces import root_span, search_traces
 
 API_KEY = "sk-proj-9f8e7d6c5b4a3210"
 EMAIL = "jane.doe@example.com"

@@ -5,10 +5,10 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow.entities import AssessmentSource
 
-from fixtures.traces import search_traces
 from fixtures.assessments import assessment_value, assessments, describe_assessments
-from fixtures.prompts import wait_for_prompt_links
 from fixtures.production import good_answers, register_canned_agent, request_for
+from fixtures.prompts import wait_for_prompt_links
+from fixtures.traces import search_traces
 
 MODEL = "support-agent"
 NAME = "user_thumbs_up"

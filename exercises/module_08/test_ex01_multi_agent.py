@@ -3,8 +3,16 @@
 import mlflow
 import pytest
 
-from fixtures.traces import assert_child_of, children_of, find_span, find_spans, root_span, span_tree, traces_of
 from fixtures.data import load_corpus, load_questions
+from fixtures.traces import (
+    assert_child_of,
+    children_of,
+    find_span,
+    find_spans,
+    root_span,
+    span_tree,
+    traces_of,
+)
 
 CALC_PART = "What is 12 * 7?"
 SEARCH_PART = "What is the latest MLflow release?"

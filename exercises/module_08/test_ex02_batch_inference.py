@@ -7,8 +7,8 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pyspark import cloudpickle
 
-from fixtures.runs import all_runs
 from fixtures.batch_sentiment import batch_sentiment_responder, numbered_lines
+from fixtures.runs import all_runs
 from fixtures.sentiment import generate_reviews
 
 
@@ -109,9 +109,16 @@ def test_classify_reviews_labels_every_row_and_keeps_the_other_columns(
     )
 
 
+def _partitions(df) -> int:
+    """How many partitions ``df`` has (the DataFrame API: RDDs are not on Spark Connect)."""
+    from pyspark.sql import functions as F
+
+    return df.select(F.spark_partition_id().alias("p")).distinct().count()
+
+
 def test_batching_cuts_the_model_calls_by_the_batch_size(exercise, spark, fake_llm_server):
     df = _frame(spark, generate_reviews(60, seed=5))
-    partitions = df.rdd.getNumPartitions()
+    partitions = _partitions(df)
 
     one_by_one, calls_unbatched = _classify(exercise, fake_llm_server, df, batch_size=1)
     batched, calls_batched = _classify(exercise, fake_llm_server, df, batch_size=20)

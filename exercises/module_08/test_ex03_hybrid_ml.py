@@ -6,9 +6,9 @@ import mlflow
 import pandas as pd
 import pytest
 
-from fixtures.traces import find_spans, search_traces, span_tree, token_usage
 from fixtures.runs import all_runs, model_ids_of
 from fixtures.sentiment import generate_reviews, label_of, sentiment_responder
+from fixtures.traces import find_spans, search_traces, span_tree, token_usage
 
 pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")
 

@@ -5,9 +5,9 @@ import json
 import mlflow
 import pytest
 
+from fixtures.prompt_quality import prompt_quality_responder
 from fixtures.prompts import prompt_aliases, prompt_versions
 from fixtures.runs import all_runs
-from fixtures.prompt_quality import prompt_quality_responder
 from fixtures.sentiment import generate_reviews
 
 PROMPT = "review-sentiment"

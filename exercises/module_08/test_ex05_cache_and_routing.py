@@ -2,9 +2,9 @@
 
 import pytest
 
-from fixtures.traces import find_spans, search_traces, span_tree, token_usage, traces_of
 from fixtures.clock import frozen_clock
 from fixtures.llm_server import embed_text
+from fixtures.traces import find_spans, search_traces, span_tree, token_usage, traces_of
 
 QUESTION = "What is MLflow tracing?"
 SAME_MEANING = "what is mlflow tracing"  # the same words that matter: similarity 1.0

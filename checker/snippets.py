@@ -1,0 +1,159 @@
+"""The lessons' Python snippets, run as written, each in an empty folder.
+
+    python -m checker.snippets exercises/module_04/README.md results.json .kata/cache
+
+Every fenced ``python`` block of a lesson must run as written in an empty folder,
+offline, with MLflow's defaults (async trace logging on, ``./mlflow.db``), so that
+what a learner pastes works. A block that is only a fragment (it needs code from
+elsewhere) says so on the line before it, where the rendered page hides it:
+
+    <!-- fragment: uses the agent built above -->
+    ```python
+    ...
+
+This module imports MLflow once, then runs each snippet in a fork of itself (a
+fresh process state, a fresh empty folder), with the network guard on and a
+time limit; it writes what happened to a JSON file. The folder holds one file: an
+empty ``mlflow.db``, exactly as MLflow creates it on first use (copied from the
+checker's migrated template, which saves the 1-2 s migration per snippet). ``checker/tests/
+test_exercise_contract.py`` runs it for each lesson with the fake LLM server's
+environment, as a step of ``kata verify``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+FRAGMENT = re.compile(r"^<!--\s*fragment\b", re.IGNORECASE)
+TIMEOUT = 120.0  # seconds per snippet
+# Variables the tests set that a learner's shell does not: snippets run with MLflow's
+# defaults (asynchronous trace logging, ./mlflow.db in the working folder).
+NOT_A_LEARNERS = ("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@dataclass
+class Snippet:
+    line: int  # where its code starts in the lesson (1-based)
+    code: str
+    fragment: bool
+
+
+@dataclass
+class Outcome:
+    line: int
+    ok: bool
+    seconds: float
+    output: str  # the end of what it printed, or why it failed
+
+
+def snippets(markdown: str) -> list[Snippet]:
+    """The ``python`` blocks of a lesson, in order."""
+    found, lines = [], markdown.splitlines()
+    index = 0
+    while index < len(lines):
+        if lines[index].strip() == "```python":
+            before = next((lines[i] for i in range(index - 1, -1, -1) if lines[i].strip()), "")
+            start = index + 1
+            end = next((i for i in range(start, len(lines)) if lines[i].strip() == "```"), None)
+            if end is None:
+                break
+            code = "\n".join(lines[start:end]) + "\n"
+            found.append(Snippet(start + 1, code, bool(FRAGMENT.match(before.strip()))))
+            index = end
+        index += 1
+    return found
+
+
+def run(lesson: Path, results: Path, cache: Path, timeout: float = TIMEOUT) -> list[Outcome]:
+    """Run every snippet of ``lesson`` that is not a fragment; write the outcomes.
+    ``cache`` holds the migrated template store (``checker.store``)."""
+    for name in NOT_A_LEARNERS:
+        os.environ.pop(name, None)
+    import mlflow  # noqa: F401 - loaded once, before the forks
+
+    from checker.store import template_db
+
+    template = template_db(cache)
+    outcomes = []
+    for snippet in snippets(lesson.read_text(encoding="utf-8")):
+        if not snippet.fragment:
+            outcomes.append(_run_one(lesson, snippet, template, timeout))
+    results.write_text(json.dumps([asdict(o) for o in outcomes], indent=2), encoding="utf-8")
+    return outcomes
+
+
+def _run_one(lesson: Path, snippet: Snippet, template: Path, timeout: float) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix="kata-snippet-") as folder:
+        shutil.copyfile(template, Path(folder) / "mlflow.db")
+        output = Path(folder).parent / f"{Path(folder).name}.output.txt"
+        start = time.monotonic()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(lesson, snippet, Path(folder), output)
+        code, timed_out = _wait(pid, timeout)
+        seconds = time.monotonic() - start
+        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
+        output.unlink(missing_ok=True)
+    tail = "\n".join(text.strip().splitlines()[-25:])
+    if timed_out:
+        tail = f"still running after {timeout:g} s\n{tail}"
+    elif code != 0:
+        tail = f"exit code {code}\n{tail}"
+    return Outcome(snippet.line, code == 0 and not timed_out, round(seconds, 2), tail)
+
+
+def _child(lesson: Path, snippet: Snippet, folder: Path, output: Path) -> None:
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        out = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.chdir(folder)
+        from checker import netguard
+
+        netguard.install()
+        compiled = compile(snippet.code, f"{lesson}:{snippet.line}", "exec")
+        exec(compiled, {"__name__": "__main__"})  # noqa: S102 - a lesson's own snippet
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:  # noqa: BLE001 - reported as the snippet's failure
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _wait(pid: int, timeout: float) -> tuple[int | None, bool]:
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), False
+        if time.monotonic() >= deadline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None, True
+        time.sleep(0.02)
+
+
+if __name__ == "__main__":
+    run(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
