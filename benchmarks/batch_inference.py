@@ -2,6 +2,7 @@
 
     uv run python benchmarks/batch_inference.py [--num-samples 10000] [--batch-size 64]
         [--exercise-file exercises/module_08/ex02_batch_inference.py]
+        [--remote [sc://host:port/;token=...]]
 
 Runs ``run_batch_job`` of exercise 2 (the reference solution, or the file
 given) on generated reviews with known labels, in a local SparkSession, with
@@ -9,13 +10,19 @@ LangChain's ``ChatOpenAI`` talking to the kit's fake OpenAI server on
 127.0.0.1 (it labels a numbered batch of reviews per call and counts the
 calls it gets). Stages:
 
-    spark     start a local SparkSession
+    server    (Spark Connect) start a local Spark Connect server, unless one is given
+    spark     start a local SparkSession, or connect to the server
     warm-up   a 200-review job: starts Spark's Python workers and their imports
     job       the measured job: num_samples reviews, batch_size per LLM call
 
 and then the job's own numbers: the LLM calls it counted (the ``llm_calls``
 metric), the calls the server saw, accuracy and throughput. The runs go to a
 temporary MLflow store unless ``MLFLOW_TRACKING_URI`` is set.
+
+With ``--remote`` the job runs twice in one run, in classic local mode and over
+Spark Connect, side by side: against the server given (whose Python workers must
+reach the fake OpenAI server: start it with this environment), or a local one
+started for the run with this process's environment.
 """
 
 from __future__ import annotations
@@ -26,12 +33,13 @@ import math
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make checker/ and fixtures/ importable
+
+from stages import measure, over_spark_connect, print_side_by_side  # noqa: E402
 
 SOLUTION = ROOT / "solutions" / "module_08" / "ex02_batch_inference.py"
 WARM_UP_SAMPLES = 200
@@ -55,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--exercise-file", type=Path, default=SOLUTION)
+    parser.add_argument(
+        "--remote",
+        nargs="?",
+        const="local",
+        help="also run over Spark Connect: against this sc:// URL, or (no value) a local server",
+    )
     args = parser.parse_args(argv)
 
     # Offline and quiet, like the tests; set before Spark starts so the workers inherit it.
@@ -67,16 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from fixtures.batch_sentiment import batch_sentiment_responder
     from fixtures.llm_server import FakeLLMServer
     from fixtures.sentiment import generate_reviews
-    from fixtures.spark import local_spark
-
-    timings: list[tuple[str, float, str]] = []
-
-    def timed(stage: str, fn, describe=lambda result: ""):
-        print(f"{stage} ...", flush=True)
-        start = time.perf_counter()
-        result = fn()
-        timings.append((stage, time.perf_counter() - start, describe(result)))
-        return result
+    from fixtures.spark import connect_spark, local_spark
 
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as scratch, FakeLLMServer() as server:
         server.responder = batch_sentiment_responder
@@ -89,43 +94,54 @@ def main(argv: list[str] | None = None) -> int:
 
         mlflow.set_experiment("module-08-batch-inference-benchmark")
         job = load_job(args.exercise_file)
+        results: dict[str, tuple] = {}
 
-        spark = timed(
-            "spark",
-            lambda: local_spark(Path(scratch) / "warehouse", app_name="batch-inference-bench"),
-            lambda s: f"master {s.sparkContext.master}",
-        )
-        try:
-            timed(
-                "warm-up",
-                lambda: job.run_batch_job(spark, generate_reviews(WARM_UP_SAMPLES, seed=1)),
-                lambda r: f"{r.num_samples} reviews, {r.llm_calls} LLM calls",
-            )
-            reviews = generate_reviews(args.num_samples, seed=0)
-            before = len(server.chat_requests)
-            result = timed(
-                "job",
-                lambda: job.run_batch_job(spark, reviews, batch_size=args.batch_size),
-                lambda r: f"{r.num_samples} reviews, batch size {args.batch_size}",
-            )
-            seen = len(server.chat_requests) - before
-        finally:
-            spark.stop()
+        def run(mode: str, make_session):
+            def stages(timed):
+                spark = timed("spark", make_session, lambda s: type(s).__module__.split(".")[-2])
+                try:
+                    warm_up = generate_reviews(WARM_UP_SAMPLES, seed=1)
+                    timed(
+                        "warm-up",
+                        lambda: job.run_batch_job(spark, warm_up),
+                        lambda r: f"{r.num_samples} reviews, {r.llm_calls} LLM calls",
+                    )
+                    reviews = generate_reviews(args.num_samples, seed=0)
+                    before = len(server.chat_requests)
+                    result = timed(
+                        "job",
+                        lambda: job.run_batch_job(spark, reviews, batch_size=args.batch_size),
+                        lambda r: f"{r.num_samples} reviews, batch size {args.batch_size}",
+                    )
+                    results[mode] = (result, len(server.chat_requests) - before)
+                finally:
+                    spark.stop()
 
+            return stages
+
+        warehouse = Path(scratch) / "warehouse"
+        runs = {"local": measure(run("local", lambda: local_spark(warehouse, "batch-bench")))}
+        if args.remote:
+            connect = run("spark connect", lambda: connect_spark(os.environ["SPARK_REMOTE"]))
+            runs["spark connect"] = over_spark_connect(args.remote, Path(scratch), connect)
+
+    print_side_by_side(runs)
     print()
-    print(f"{'stage':<10} {'seconds':>8}  details")
-    for stage, seconds, details in timings:
-        print(f"{stage:<10} {seconds:>8.2f}  {details}")
-    print()
-    print(f"reviews            {result.num_samples:>10,}")
-    print(f"batch size         {args.batch_size:>10,}")
-    print(f"LLM calls (job)    {result.llm_calls:>10,}")
-    print(f"LLM calls (server) {seen:>10,}")
-    print(f"  unbatched would  {result.num_samples:>10,}")
-    print(f"  at least         {math.ceil(result.num_samples / args.batch_size):>10,}")
-    print(f"accuracy           {result.accuracy:>10.3f}")
-    print(f"job seconds        {result.duration_s:>10.2f}")
-    print(f"throughput         {result.throughput:>10,.0f} reviews/s")
+    modes = list(results)
+    print(f"{'':<19}" + "".join(f"{mode:>15}" for mode in modes))
+    rows = [
+        ("reviews", lambda r, seen: f"{r.num_samples:,}"),
+        ("batch size", lambda r, seen: f"{args.batch_size:,}"),
+        ("LLM calls (job)", lambda r, seen: f"{r.llm_calls:,}"),
+        ("LLM calls (server)", lambda r, seen: f"{seen:,}"),
+        ("  unbatched would", lambda r, seen: f"{r.num_samples:,}"),
+        ("  at least", lambda r, seen: f"{math.ceil(r.num_samples / args.batch_size):,}"),
+        ("accuracy", lambda r, seen: f"{r.accuracy:.3f}"),
+        ("job seconds", lambda r, seen: f"{r.duration_s:.2f}"),
+        ("throughput/s", lambda r, seen: f"{r.throughput:,.0f}"),
+    ]
+    for label, cell in rows:
+        print(f"{label:<19}" + "".join(f"{cell(*results[m]):>15}" for m in modes))
     return 0
 
 

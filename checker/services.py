@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -163,9 +164,12 @@ class MlflowServer(Service):
 
     name = "mlflow server"
 
-    def __init__(self, folder: Path, db_template: Path | None = None) -> None:
+    def __init__(
+        self, folder: Path, db_template: Path | None = None, workspaces: bool = False
+    ) -> None:
         super().__init__(folder)
         self.db_template = db_template
+        self.workspaces = workspaces  # --enable-workspaces: one server, private corners
 
     @classmethod
     def attach(cls, url: str) -> MlflowServer:
@@ -186,6 +190,7 @@ class MlflowServer(Service):
             "--default-artifact-root", (self.folder / "artifacts").as_uri(),
             "--host", "127.0.0.1", "--port", str(self.port),
             "--workers", "1",
+            *(["--enable-workspaces"] if self.workspaces else []),
         ]  # fmt: skip
 
     def environment(self) -> dict[str, str]:
@@ -255,6 +260,55 @@ class SparkConnectServer(Service):
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
             return "ready" in self.log_file.read_text(errors="replace")
         return False
+
+
+class WatchServices:
+    """The servers one ``kata watch`` session keeps running for all its checks.
+
+    A check whose tests use the ``mlflow_server`` fixture gets ``KATA_MLFLOW_SERVER``
+    (a server with workspaces: each check works in a new one); a check whose tests use
+    ``spark`` gets ``KATA_SPARK_REMOTE`` (a Spark Connect server, so a check skips the
+    JVM start). Each is started the first time a check needs it.
+    """
+
+    def __init__(self, folder: Path, db_template: Path | None = None) -> None:
+        self.folder = Path(folder)
+        self.db_template = db_template
+        self.mlflow: MlflowServer | None = None
+        self.spark: SparkConnectServer | None = None
+
+    @staticmethod
+    def needed_by(test_source: str) -> set[str]:
+        """The services a test file's fixtures ask for."""
+        needs = set()
+        if re.search(r"\bmlflow_server\b", test_source):
+            needs.add("mlflow_server")
+        if re.search(r"def \w+\([^)]*\bspark\b", test_source):
+            needs.add("spark")
+        return needs
+
+    def environment_for(self, test_file: Path) -> dict[str, str]:
+        """Start what ``test_file`` needs (once); the variables that hand it to a check."""
+        needs = self.needed_by(test_file.read_text(encoding="utf-8"))
+        env = {}
+        if "mlflow_server" in needs:
+            if self.mlflow is None:
+                server = MlflowServer(self.folder / "mlflow-server", self.db_template, True)
+                self.mlflow = server.start()
+            env["KATA_MLFLOW_SERVER"] = self.mlflow.url
+        if "spark" in needs:
+            if self.spark is None:
+                spark = SparkConnectServer(self.folder / "spark-connect")
+                spark.start()
+                self.spark = spark
+            env["KATA_SPARK_REMOTE"] = self.spark.remote
+        return env
+
+    def stop(self) -> None:
+        for service in (self.mlflow, self.spark):
+            if service is not None:
+                service.stop()
+        self.mlflow = self.spark = None
 
 
 def serve_spark_connect(port: int, warehouse: Path) -> None:

@@ -43,6 +43,8 @@ from checker.manifest import Exercise, KataPaths
 from checker.process import ProcessOutcome
 from checker.runners import Runner, cold_run
 
+SERVICE_PREFIX = "KATA_"  # KATA_MLFLOW_SERVER, KATA_SPARK_REMOTE: see checker.services
+
 # What every check needs, imported once by the worker.
 BASE_MODULES = [
     "pytest",
@@ -189,6 +191,9 @@ class WarmWorker:
             "cwd": str(cwd),
             "output": str(output),
             "timeout": timeout,
+            # The services `kata watch` keeps running (checker.services.WatchServices),
+            # named after the worker started: a cold run inherits them anyway.
+            "env": {k: v for k, v in os.environ.items() if k.startswith(SERVICE_PREFIX)},
         }
         try:
             reply = self._ask(request)
@@ -296,10 +301,11 @@ def _prepare(root: Path) -> None:
     template_db(KataPaths(root).state / "cache")  # built once, copied for every test
 
 
-def _run_child(args: list[str], cwd: str, output: str) -> None:
+def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str]) -> None:
     """In the forked child: run pytest with its output in ``output``; never return."""
     code = 3
     try:
+        os.environ.update(env)
         os.setpgid(0, 0)  # the worker kills this whole group at the timeout
         out = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, 1)
@@ -368,7 +374,7 @@ def serve(root: Path) -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _run_child(request["args"], request["cwd"], request["output"])
+            _run_child(request["args"], request["cwd"], request["output"], request.get("env", {}))
         _RUNNING["pid"] = pid
         returncode, timed_out = _wait(pid, float(request["timeout"]))
         _RUNNING.pop("pid", None)

@@ -21,6 +21,7 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
 
     from checker.check import CheckOptions, check_exercises
     from checker.runners import cold_run
+    from checker.services import WatchServices
     from checker.warm import WarmWorker, WorkerGone, can_fork, imports_of, restarts_worker
     from checker.watch import Watcher, watch_loop
 
@@ -34,10 +35,13 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
         with console.status("Starting the warm worker (pytest and MLflow, loaded once) ..."):
             worker.start()
     warmed: set[str] = set()
+    services = None if args.cold else WatchServices(kata.state / "watch", _template(kata))
 
     shown: dict[str, str | None] = {}  # the failure already printed as it happened
 
     def check(exercise):
+        if services is not None:
+            _start_services(console, services, kata.test_file(exercise))
         with console.status(f"Checking {exercise.id} ...") as status:
             live = LiveResults(console, kata, exercise, status)
             run = cold_run
@@ -86,6 +90,8 @@ def cmd_watch(args, kata: KataPaths, console) -> int:
     finally:
         if worker:
             worker.stop()
+        if services is not None:
+            services.stop()
     return 0
 
 
@@ -112,3 +118,32 @@ def _waiting(console, kata: KataPaths, exercise: Exercise) -> None:
             style="dim",
         )
     )
+
+
+def _template(kata: KataPaths) -> Path | None:
+    """The migrated template store, if a check has built it (a server then starts faster)."""
+    from importlib.metadata import version
+
+    template = kata.state / "cache" / f"template-mlflow-{version('mlflow')}.db"
+    return template if template.is_file() else None
+
+
+def _start_services(console, services, test_file: Path) -> None:
+    """Start what the exercise's tests need, once per watch; name it in the environment."""
+    import os
+
+    from checker.services import ServiceError
+
+    needs = services.needed_by(test_file.read_text(encoding="utf-8"))
+    missing = (("mlflow_server" in needs and services.mlflow is None)
+               or ("spark" in needs and services.spark is None))  # fmt: skip
+    try:
+        if missing:
+            with console.status("Starting the servers these tests need (once per watch) ..."):
+                env = services.environment_for(test_file)
+        else:
+            env = services.environment_for(test_file)
+    except ServiceError as err:
+        console.print(Text(f"{err}\nChecking with a server per check instead.", style="yellow"))
+        return
+    os.environ.update(env)

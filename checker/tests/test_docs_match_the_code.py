@@ -91,11 +91,7 @@ def test_every_kit_module_has_its_own_tests(path):
     if path.name == "pytest_fixtures.py":
         return  # each fixture is tested beside the module it serves
     tests = ROOT / "fixtures" / "tests" / f"test_{path.stem}.py"
-    shared = {
-        "spark.py": "test_spark_and_server.py",
-        "mlflow_server.py": "test_spark_and_server.py",
-        "prices.py": "test_env_and_prices.py",
-    }
+    shared = {"prices.py": "test_env_and_prices.py"}
     if path.name in shared:
         tests = tests.with_name(shared[path.name])
     assert tests.is_file(), f"fixtures/{path.name} has no tests: write {tests.relative_to(ROOT)}"

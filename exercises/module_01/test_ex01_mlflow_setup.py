@@ -4,6 +4,8 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from fixtures.messages import shown
+
 EXPERIMENT = "kata-module-01"
 
 
@@ -22,7 +24,7 @@ def test_it_returns_the_id_of_an_experiment_with_that_name(exercise, mlflow_stor
     )
     assert experiment_id == found.experiment_id, (
         f"expected setup_mlflow to return the experiment id {found.experiment_id!r} "
-        f"(a string); it returned {experiment_id!r}"
+        f"(a string); it returned {shown(experiment_id)}"
     )
 
 
@@ -33,7 +35,7 @@ def test_the_experiment_becomes_the_active_one(exercise):
         pass
     assert run.info.experiment_id == experiment_id, (
         f"expected a run started after setup_mlflow to land in experiment {EXPERIMENT!r} "
-        f"(id {experiment_id!r}); it landed in experiment id {run.info.experiment_id!r}. "
+        f"(id {shown(experiment_id)}); it landed in experiment id {run.info.experiment_id!r}. "
         "Make the experiment the active one."
     )
 
@@ -43,7 +45,8 @@ def test_a_second_call_reuses_the_experiment(exercise, mlflow_store):
     second = exercise.setup_mlflow(EXPERIMENT)
 
     assert first == second, (
-        f"expected the second call to return the same experiment id; got {first!r} then {second!r}"
+        "expected the second call to return the same experiment id; "
+        f"got {shown(first)} then {shown(second)}"
     )
     names = _experiment_names(mlflow_store.client())
     assert names.count(EXPERIMENT) == 1, (
@@ -85,6 +88,23 @@ def test_an_explicit_tracking_uri_wins_over_the_environment(exercise, mlflow_sto
     )
 
 
+def test_the_environment_variable_wins_over_mlflow_default(exercise, mlflow_store, monkeypatch):
+    # ./mlflow.db (MLflow's default) is the test's own store; the variable points elsewhere.
+    env_uri = mlflow_store.another_store("env-store")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", env_uri)
+
+    exercise.setup_mlflow(EXPERIMENT)
+
+    in_env = _experiment_names(MlflowClient(tracking_uri=env_uri))
+    in_default = _experiment_names(mlflow_store.client())
+    assert EXPERIMENT in in_env and EXPERIMENT not in in_default, (
+        "with no tracking_uri argument, expected the experiment in the store named by "
+        f"MLFLOW_TRACKING_URI ({env_uri}); found it "
+        + ("in MLflow's default store ./mlflow.db" if EXPERIMENT in in_default else "nowhere")
+        + f". MLflow points at {mlflow.get_tracking_uri()}"
+    )
+
+
 def test_without_uri_or_environment_variable_mlflow_default_is_used(
     exercise, mlflow_store, monkeypatch
 ):
@@ -102,8 +122,10 @@ def test_without_uri_or_environment_variable_mlflow_default_is_used(
     )
 
 
-@pytest.mark.parametrize("bad_name", ["", "   ", "\t\n"], ids=["empty", "spaces", "whitespace"])
-def test_a_blank_experiment_name_is_rejected_before_touching_mlflow(
+@pytest.mark.parametrize(
+    "bad_name", ["", "   ", "\t\n", 42], ids=["empty", "spaces", "whitespace", "not-a-string"]
+)
+def test_a_blank_or_non_string_name_is_rejected_before_touching_mlflow(
     exercise, mlflow_store, bad_name
 ):
     other_uri = mlflow_store.another_store("other-store")
@@ -118,7 +140,7 @@ def test_a_blank_experiment_name_is_rejected_before_touching_mlflow(
     except Exception as err:  # noqa: BLE001 - show the learner what was raised instead
         pytest.fail(
             f"expected ValueError for the experiment name {bad_name!r}; "
-            f"got {type(err).__name__}: {err}"
+            f"got {type(err).__name__}: {shown(err)}"
         )
     else:
         pytest.fail(f"expected ValueError for the experiment name {bad_name!r}; nothing was raised")

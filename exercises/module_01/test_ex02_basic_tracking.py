@@ -3,15 +3,21 @@
 import math
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow.entities import RunStatus
+from sklearn.datasets import load_iris
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
 
+from fixtures.messages import shown
 from fixtures.runs import all_runs
 
 
 def _run(client, run_id):
     assert isinstance(run_id, str), (
-        f"expected train_and_track to return the run id (a string); got {run_id!r}"
+        f"expected train_and_track to return the run id (a string); got {shown(run_id)}"
     )
     return client.get_run(run_id)
 
@@ -26,6 +32,32 @@ def test_it_returns_the_id_of_a_finished_run(exercise, mlflow_store):
     assert mlflow.active_run() is None, (
         f"expected no active run after train_and_track; run {mlflow.active_run().info.run_id} "
         "is still active. Use `with mlflow.start_run():` so it ends."
+    )
+
+
+def _expected_losses(epochs: int, alpha: float) -> list[float]:
+    """The log loss on the training data after each epoch, as the docstring defines it."""
+    iris = load_iris()
+    features = StandardScaler().fit_transform(iris.data)
+    labels, classes = iris.target, np.unique(iris.target)
+    model = SGDClassifier(loss="log_loss", alpha=alpha, random_state=0)
+    losses = []
+    for _ in range(epochs):
+        model.partial_fit(features, labels, classes=classes)
+        losses.append(log_loss(labels, model.predict_proba(features), labels=classes))
+    return losses
+
+
+def test_the_run_lands_in_the_active_experiment(exercise, mlflow_store):
+    active = mlflow.set_experiment("kata-ex02-active")
+
+    run_id = exercise.train_and_track(epochs=2)
+
+    run = _run(mlflow_store.client(), run_id)
+    assert run.info.experiment_id == active.experiment_id, (
+        f"expected the run in the active experiment 'kata-ex02-active' (id "
+        f"{active.experiment_id}); it is in experiment id {run.info.experiment_id}. "
+        "Start the run without choosing an experiment of your own."
     )
 
 
@@ -55,6 +87,19 @@ def test_the_loss_is_logged_once_per_epoch_with_its_step(exercise, mlflow_store)
     assert values[-1] < values[0], (
         f"expected the training loss to go down over the epochs; found {values}. "
         "Keep training the same model with partial_fit rather than starting again each epoch."
+    )
+
+
+def test_the_loss_is_the_log_loss_on_the_training_data(exercise, mlflow_store):
+    run_id = exercise.train_and_track(epochs=3, alpha=0.01)
+
+    history = mlflow_store.client().get_metric_history(run_id, "train_loss")
+    found = [m.value for m in sorted(history, key=lambda m: (m.step, m.timestamp))]
+    expected = _expected_losses(3, 0.01)
+    assert found == pytest.approx(expected, rel=1e-6), (
+        "expected train_loss to be scikit-learn's log_loss of predict_proba on the training "
+        "data after each epoch of SGDClassifier(loss='log_loss', alpha=0.01, random_state=0), "
+        f"i.e. {[round(v, 4) for v in expected]}; found {shown(found)}"
     )
 
 

@@ -1,28 +1,33 @@
 """Checks for ex04_lineage: traces, runs and prompts linked to a LoggedModel, read back."""
 
 import mlflow
-import pytest
 from mlflow import MlflowClient
 
+from fixtures.messages import shown
 from fixtures.prompts import linked_prompts
 from fixtures.runs import all_runs, model_ids_of
+from fixtures.snapshots import store_snapshot
 from fixtures.traces import only_trace, root_span, search_traces
 
 PROMPT = "qa"
 TEMPLATE = "Answer in one sentence: {{question}}"
 QUESTIONS = ["What is a trace?", "What is a run?", "What is a LoggedModel?"]
+ELSEWHERE = "kata-ex04-elsewhere"
 
 
-@pytest.fixture
-def prompt_uri():
+def _qa_prompt():
+    """The prompt 'qa', version 1."""
     return mlflow.genai.register_prompt(name=PROMPT, template=TEMPLATE).uri
+
+
+prompt_uri = store_snapshot(_qa_prompt, name="prompt_uri")
 
 
 def test_answer_is_one_trace_that_loads_the_prompt(exercise, prompt_uri):
     reply = exercise.answer("What is MLflow?", prompt_uri)
 
     assert reply == "Answer in one sentence: What is MLflow?", (
-        f"expected answer to return the prompt filled in with the question; got {reply!r}"
+        f"expected answer to return the prompt filled in with the question; got {shown(reply)}"
     )
     prompts = linked_prompts(only_trace())
     assert f"{PROMPT}/1" in prompts, (
@@ -31,13 +36,61 @@ def test_answer_is_one_trace_that_loads_the_prompt(exercise, prompt_uri):
     )
 
 
+def test_answer_records_the_question_as_input_and_the_reply_as_output(exercise, prompt_uri):
+    reply = exercise.answer("What is MLflow?", prompt_uri)
+
+    root = root_span(only_trace())
+    inputs = root.inputs if root else None
+    assert isinstance(inputs, dict) and inputs.get("question") == "What is MLflow?", (
+        "expected the trace's root span to record the question as its input "
+        f"({{'question': 'What is MLflow?', ...}}); found {shown(inputs)}"
+    )
+    outputs = root.outputs if root else None
+    assert outputs == reply, (
+        f"expected the trace's root span to record the reply {shown(reply)} as its output; "
+        f"found {shown(outputs)}"
+    )
+
+
+def test_every_answer_loads_the_prompt_inside_its_own_trace(exercise, prompt_uri):
+    exercise.answer("What is a trace?", prompt_uri)
+    exercise.answer("What is a span?", prompt_uri)
+
+    traces = search_traces()
+    linked = [linked_prompts(trace) for trace in traces]
+    assert len(traces) == 2 and all(f"{PROMPT}/1" in found for found in linked), (
+        f"expected two traces, each linked to the prompt version {PROMPT}/1; found "
+        f"{len(traces)} traces with linked prompts {linked}. Load the prompt in every call, "
+        "inside the trace: a prompt kept from an earlier call is not linked to the new trace."
+    )
+
+
 def test_run_app_returns_the_id_of_a_logged_model_with_that_name(exercise, prompt_uri):
     model_id = exercise.run_app("qa-bot", prompt_uri, QUESTIONS[:1])
 
+    assert isinstance(model_id, str) and model_id.startswith("m-"), (
+        f"expected run_app to return a LoggedModel id (m-...); got {shown(model_id)}"
+    )
     model = MlflowClient().get_logged_model(model_id)
     assert model.name == "qa-bot", (
         f"expected run_app to return the id of the LoggedModel 'qa-bot'; "
         f"{model_id} is named {model.name!r}"
+    )
+
+
+def test_a_second_run_app_reuses_the_logged_model_of_that_name(exercise, prompt_uri):
+    first = exercise.run_app("qa-bot", prompt_uri, QUESTIONS[:1])
+    second = exercise.run_app("qa-bot", prompt_uri, QUESTIONS[1:2])
+
+    named = mlflow.search_logged_models(
+        experiment_ids=[e.experiment_id for e in mlflow.search_experiments()],
+        filter_string="name = 'qa-bot'",
+        output_format="list",
+    )
+    assert first == second and len(named) == 1, (
+        f"expected both calls to run as the same LoggedModel 'qa-bot'; they returned "
+        f"{shown(first)} then {shown(second)}, and the store holds {len(named)} models named "
+        "'qa-bot'. set_active_model(name=...) finds the model when it already exists."
     )
 
 
@@ -101,9 +154,9 @@ def test_the_prompt_version_is_linked_to_the_model_and_the_run(exercise, prompt_
     )
 
 
-@pytest.fixture
-def two_models():
-    """Model A and model B, each with its own traces, runs and prompt version.
+def _two_models():
+    """Model A and model B in 'kata-ex04-lineage', each with its own traces, runs and
+    prompt version, and a run and a trace of model A in another experiment.
 
     Built with MLflow's public API only, so model_lineage must read it back from
     the store: nothing of it went through the learner's code.
@@ -138,21 +191,36 @@ def two_models():
     client.link_prompt_version_to_model(PROMPT, "1", model_b.model_id)
     traces_for(model_b.model_id, QUESTIONS[2:])
 
+    mlflow.set_experiment(ELSEWHERE)
+    with mlflow.start_run() as stray_run:
+        mlflow.log_metric("score", 0.1, model_id=model_a.model_id)
+    stray_traces = traces_for(model_a.model_id, ["Asked in another experiment?"])
+
     labels = {
         source_run.info.run_id: "the run that created bot-a (its source run)",
         eval_run.info.run_id: "the run that logged a metric for bot-a (bot-a is among its inputs)",
+        stray_run.info.run_id: f"a run of the experiment {ELSEWHERE!r}, not bot-a's",
     }
     labels.update({trace_id: "a trace recorded while bot-a was active" for trace_id in a_traces})
+    stray = f"a trace of the experiment {ELSEWHERE!r}, not bot-a's"
+    labels.update({trace_id: stray for trace_id in stray_traces})
     return {
         "labels": labels,
         "model_id": model_a.model_id,
-        "trace_ids": a_traces,
-        "run_ids": {source_run.info.run_id, eval_run.info.run_id},
-        "prompt_versions": {f"{PROMPT}/2"},
+        "trace_ids": sorted(a_traces),
+        "run_ids": sorted([source_run.info.run_id, eval_run.info.run_id]),
+        "prompt_versions": [f"{PROMPT}/2"],
     }
 
 
-def test_lineage_is_read_back_from_the_store(exercise, two_models):
+two_models = store_snapshot(_two_models, name="two_models")
+
+
+def test_lineage_is_read_back_from_the_store_in_the_model_experiment_only(exercise, two_models):
+    # Another experiment is active, and it holds a run and a trace of bot-a too:
+    # only the model's own experiment counts.
+    mlflow.set_experiment(ELSEWHERE)
+
     lineage = exercise.model_lineage(two_models["model_id"])
 
     labels = two_models["labels"]
@@ -161,8 +229,11 @@ def test_lineage_is_read_back_from_the_store(exercise, two_models):
         return [f"{i} ({labels[i]})" if i in labels else i for i in sorted(ids)]
 
     for part in ("trace_ids", "run_ids", "prompt_versions"):
-        found = set(getattr(lineage, part, None) or ())
-        expected = two_models[part]
+        try:
+            found = set(getattr(lineage, part, None) or ())
+        except TypeError:
+            found = {shown(getattr(lineage, part, None))}
+        expected = set(two_models[part])
         assert found == expected, (
             f"expected model_lineage(...).{part} of model 'bot-a' to be {sorted(expected)}; "
             f"found {sorted(found)}"

@@ -4,7 +4,9 @@ import re
 
 import mlflow
 import pytest
-from mlflow import MlflowClient
+
+from fixtures.messages import shown
+from fixtures.prompts import prompt_versions
 
 NAME = "sentiment"
 REVIEW = "The kettle is excellent and I love it."
@@ -12,12 +14,13 @@ REVIEW = "The kettle is excellent and I love it."
 
 def _registered(version: int = 1):
     """The prompt version as the registry has it (not as the code under test returned it)."""
-    found = MlflowClient().get_prompt_version(NAME, version)
-    assert found is not None, (
-        f"expected version {version} of the prompt '{NAME}' in the prompt registry; "
-        "there is none. Register it with mlflow.genai.register_prompt(name=..., template=...)."
+    found = {int(v.version): v for v in prompt_versions(NAME)}
+    assert version in found, (
+        f"expected version {version} of the prompt '{NAME}' in the prompt registry; it has "
+        f"versions {sorted(found) or 'none'}. Register it with "
+        "mlflow.genai.register_prompt(name=..., template=...)."
     )
-    return found
+    return found[version]
 
 
 def _register_first(exercise):
@@ -29,13 +32,30 @@ def test_the_first_registration_creates_version_1_and_returns_it(exercise):
     returned = exercise.register_sentiment_prompt(owner="ana", commit_message="First prompt")
 
     stored = _registered(1)
-    assert getattr(returned, "version", None) == 1 and returned.name == NAME, (
+    found = (getattr(returned, "name", None), getattr(returned, "version", None))
+    assert found == (NAME, 1), (
         f"expected register_sentiment_prompt to return the PromptVersion that MLflow created "
-        f"('{NAME}', version 1); it returned {returned!r}"
+        f"('{NAME}', version 1); it returned {shown(returned)}"
     )
-    assert returned.template == stored.template, (
+    assert getattr(returned, "template", None) == stored.template, (
         "expected the returned PromptVersion to be the one in the registry; its template "
-        f"differs:\nreturned: {returned.template!r}\nregistry: {stored.template!r}"
+        f"differs:\nreturned: {shown(getattr(returned, 'template', None))}\n"
+        f"registry: {stored.template!r}"
+    )
+
+
+def test_the_prompt_is_registered_under_the_name_it_is_given(exercise):
+    exercise.register_sentiment_prompt(
+        owner="ana", commit_message="For the kettle shop", name="kettle-sentiment"
+    )
+
+    found = {
+        name: [int(v.version) for v in prompt_versions(name)] for name in ("kettle-sentiment", NAME)
+    }
+    assert found == {"kettle-sentiment": [1], NAME: []}, (
+        "expected register_sentiment_prompt(..., name='kettle-sentiment') to register version 1 "
+        f"of the prompt 'kettle-sentiment' and nothing under '{NAME}'; found versions {found}. "
+        "Register under the name= argument."
     )
 
 
@@ -92,7 +112,7 @@ def test_registering_again_creates_version_2_and_leaves_version_1_alone(exercise
     second = exercise.register_sentiment_prompt(owner="carla", commit_message="Second")
 
     assert getattr(second, "version", None) == 2, (
-        f"expected the second registration of '{NAME}' to create version 2; got {second!r}"
+        f"expected the second registration of '{NAME}' to create version 2; got {shown(second)}"
     )
     again = _registered(1)
     assert (again.template, again.commit_message, again.tags.get("owner")) == (
@@ -115,15 +135,27 @@ def test_fill_prompt_puts_the_review_into_the_template(exercise, two_versions):
 
     assert filled == f"Version one. Review: {REVIEW}", (
         f"expected fill_prompt(review, 1) to return version 1's template with the review "
-        f"in place of {{{{text}}}}: {'Version one. Review: ' + REVIEW!r}; got {filled!r}"
+        f"in place of {{{{text}}}}: {'Version one. Review: ' + REVIEW!r}; got {shown(filled)}"
     )
 
 
 def test_fill_prompt_uses_the_version_it_is_asked_for(exercise, two_versions):
     first, second = exercise.fill_prompt(REVIEW, 1), exercise.fill_prompt(REVIEW, 2)
 
-    assert (first.split(".")[0], second.split(".")[0]) == ("Version one", "Version two"), (
+    expected = (f"Version one. Review: {REVIEW}", f"Version two. Review: {REVIEW}")
+    assert (first, second) == expected, (
         "expected fill_prompt(review, 1) to use version 1 and fill_prompt(review, 2) version 2, "
-        f"although version 2 is the latest; got {first!r} and {second!r}. "
+        f"although version 2 is the latest; got {shown(first)} and {shown(second)}. "
         "Load an exact version with the URI prompts:/<name>/<version>."
+    )
+
+
+def test_fill_prompt_loads_the_prompt_it_is_named(exercise, two_versions):
+    mlflow.genai.register_prompt(name="lamp-sentiment", template="Lamp shop. Review: {{text}}")
+
+    filled = exercise.fill_prompt(REVIEW, 1, name="lamp-sentiment")
+
+    assert filled == f"Lamp shop. Review: {REVIEW}", (
+        "expected fill_prompt(review, 1, name='lamp-sentiment') to fill version 1 of the prompt "
+        f"'lamp-sentiment' (not of '{NAME}'); got {shown(filled)}"
     )

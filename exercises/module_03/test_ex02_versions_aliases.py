@@ -4,6 +4,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from fixtures.messages import shown
 from fixtures.prompts import prompt_aliases, prompt_versions
 
 NAME = "sentiment"
@@ -40,7 +41,7 @@ def test_release_registers_the_next_version_with_its_commit_message(exercise):
     versions = prompt_versions(NAME)
     assert version == 2 and len(versions) == 2, (
         f"expected release to register version 2 (version 1 existed) and return 2; it returned "
-        f"{version!r} and the prompt has versions {[v.version for v in versions]}"
+        f"{shown(version)} and the prompt has versions {[v.version for v in versions]}"
     )
     assert (versions[1].template, versions[1].commit_message) == (T2, "Name the three labels"), (
         f"expected version 2 to hold the released template and commit message; found "
@@ -79,7 +80,7 @@ def test_promote_moves_production_to_the_staging_version(exercise):
 
     assert (promoted, prompt_aliases(NAME).get("production")) == (2, 2), (
         f"expected promote to point 'production' at version 2 (where 'staging' points) and "
-        f"return 2; it returned {promoted!r}, aliases: {_aliases()}"
+        f"return 2; it returned {shown(promoted)}, aliases: {_aliases()}"
     )
 
 
@@ -109,7 +110,7 @@ def test_rollback_returns_production_to_the_version_it_replaced(exercise):
     assert (restored, prompt_aliases(NAME).get("production")) == (1, 1), (
         "expected rollback to point 'production' back at version 1, the version in production "
         f"before version 3 (version 2 was never promoted), and return 1; it returned "
-        f"{restored!r}, aliases: {_aliases()}"
+        f"{shown(restored)}, aliases: {_aliases()}"
     )
 
 
@@ -117,8 +118,15 @@ def test_rollback_with_nothing_to_return_to_raises_value_error(exercise):
     exercise.release(NAME, T1, "First")
     exercise.promote(NAME)
 
-    with pytest.raises(ValueError):
-        exercise.rollback(NAME)
+    try:
+        restored = exercise.rollback(NAME)
+    except ValueError:
+        return
+    pytest.fail(
+        "expected rollback to raise ValueError: production has only ever pointed at version 1, "
+        f"so there is no 'previous' to return to; it returned {shown(restored)}, aliases: "
+        f"{_aliases()}"
+    )
 
 
 def test_promote_reads_staging_as_it_is_now_even_if_another_process_moved_it(exercise, teammate):
@@ -131,7 +139,42 @@ def test_promote_reads_staging_as_it_is_now_even_if_another_process_moved_it(exe
 
     assert (promoted, prompt_aliases(NAME).get("production")) == (2, 2), (
         "expected promote to put version 2 into production: another process released it and "
-        f"moved 'staging' to it a moment ago. promote returned {promoted!r}, aliases: "
+        f"moved 'staging' to it a moment ago. promote returned {shown(promoted)}, aliases: "
+        f"{_aliases()}. {CACHE_HINT}"
+    )
+
+
+def test_promote_keeps_as_previous_the_version_production_points_at_now(exercise, teammate):
+    exercise.release(NAME, T1, "First")
+    exercise.promote(NAME)
+    mlflow.genai.load_prompt(f"prompts:/{NAME}@production")  # the app here serves version 1
+    teammate.register_prompt(name=NAME, template=T2, commit_message="Hotfix")
+    teammate.set_prompt_alias(NAME, "production", 2)  # a hotfix shipped from another process
+    exercise.release(NAME, T3, "Third")
+
+    exercise.promote(NAME)
+
+    aliases = prompt_aliases(NAME)
+    assert (aliases.get("production"), aliases.get("previous")) == (3, 2), (
+        "expected 'production' on version 3 and 'previous' on version 2, the hotfix that "
+        "another process put into production a moment ago (this process had loaded "
+        f"production when it was still version 1); found {_aliases()}. {CACHE_HINT}"
+    )
+
+
+def test_rollback_reads_previous_as_it_is_now_even_if_another_process_moved_it(exercise, teammate):
+    exercise.release(NAME, T1, "First")
+    exercise.promote(NAME)
+    exercise.release(NAME, T2, "Second")
+    exercise.promote(NAME)
+    exercise.rollback(NAME)  # production back on version 1
+    teammate.set_prompt_alias(NAME, "previous", 2)  # a teammate marks version 2 as good again
+
+    restored = exercise.rollback(NAME)
+
+    assert (restored, prompt_aliases(NAME).get("production")) == (2, 2), (
+        "expected rollback to point 'production' at version 2, where another process moved "
+        f"'previous' a moment ago, and return 2; it returned {shown(restored)}, aliases: "
         f"{_aliases()}. {CACHE_HINT}"
     )
 
@@ -154,7 +197,7 @@ def test_load_template_resolves_every_uri_form(exercise, three_versions):
 
     found = {uri: exercise.load_template(uri) for uri in expected}
 
-    wrong = {uri: found[uri] for uri in expected if found[uri] != expected[uri]}
+    wrong = {uri: shown(found[uri]) for uri in expected if found[uri] != expected[uri]}
     assert not wrong, (
         "expected each URI to resolve to its template (version 1 by number, production is "
         f"version 2, staging and latest version 3); these did not: {wrong}"
@@ -169,6 +212,6 @@ def test_load_template_sees_an_alias_another_process_just_moved(exercise, three_
 
     assert (before, after) == (T2, T1), (
         "expected load_template('prompts:/sentiment@production') to follow the alias: version 2, "
-        f"then version 1 once another process moved it; got {before!r}, then {after!r}. "
+        f"then version 1 once another process moved it; got {shown(before)}, then {shown(after)}. "
         f"{CACHE_HINT}"
     )
