@@ -314,6 +314,9 @@ class WatchServices:
 def serve_spark_connect(port: int, warehouse: Path) -> None:
     """The Spark Connect server process: a local session with the Connect plugin, kept
     until SIGTERM."""
+    # Its Python workers run this interpreter, bound to loopback (see fixtures/spark.py).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName("kata-spark-connect")
