@@ -88,6 +88,15 @@ def mutant_names(kata: KataPaths, module: str, stem: str) -> list[str]:
     return [entry["name"] for entry in tomllib.loads(spec.read_text(encoding="utf-8"))["mutants"]]
 
 
+def caught_by_names(kata: KataPaths, module: str, stem: str) -> dict[str, str]:
+    """Each mutant's ``caught_by`` test, as its TOML records it (mutants without one left out)."""
+    spec = mutants_file(kata, module, stem)
+    if not spec.is_file():
+        return {}
+    entries = tomllib.loads(spec.read_text(encoding="utf-8"))["mutants"]
+    return {entry["name"]: entry["caught_by"] for entry in entries if entry.get("caught_by")}
+
+
 def rejection_problems(report: Report, test_file: str, expected: list[str]) -> dict[str, str]:
     """Why each mutant of ``test_file`` (a path as in the test ids) was not rejected.
 

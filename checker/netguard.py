@@ -34,8 +34,19 @@ def is_loopback(host) -> bool:
         return False
 
 
-def _blocked(host, port) -> NetworkAccessBlocked:
-    return NetworkAccessBlocked(
+class OfflineMachine(ConnectionRefusedError):
+    """What a machine without a network gives: an ``OSError`` that code may catch.
+
+    Used for the lessons' snippets, which must behave as on a learner's offline
+    machine (MLflow, for example, goes on without its price list from github.com).
+    """
+
+
+_ERROR: type[BaseException] = NetworkAccessBlocked
+
+
+def _blocked(host, port) -> BaseException:
+    return _ERROR(
         f"Tests run offline, but the code tried to reach {host}:{port}. "
         "Use the kata's fake LLMs and servers on 127.0.0.1 (see fixtures/), "
         "or mock the HTTP call with `responses`."
@@ -75,7 +86,11 @@ def _guarded_getaddrinfo(host, port, *args, **kwargs):
     return _real_getaddrinfo(host, port, *args, **kwargs)
 
 
-def install() -> None:
+def install(like_an_offline_machine: bool = False) -> None:
+    """Guard every connection; ``like_an_offline_machine`` raises ``OfflineMachine``
+    (catchable) rather than ``NetworkAccessBlocked``."""
+    global _ERROR
+    _ERROR = OfflineMachine if like_an_offline_machine else NetworkAccessBlocked
     setattr(socket.socket, "connect", _guarded_connect)  # noqa: B010 - patching on purpose
     setattr(socket.socket, "connect_ex", _guarded_connect_ex)  # noqa: B010
     setattr(socket, "getaddrinfo", _guarded_getaddrinfo)  # noqa: B010

@@ -44,6 +44,7 @@ from checker.manifest import (
 )
 from checker.mutants import (
     MutantError,
+    caught_by_names,
     caught_by_of,
     mutant_names,
     rejection_problems,
@@ -412,6 +413,9 @@ def spark_connect_tests(
 ) -> None:
     """Step 5: the Spark tests (marker ``spark``) again, against a Spark Connect server:
     one process, so one server (its time is printed apart from step 4's)."""
+    if not (kata.root / "fixtures" / "spark.py").is_file():
+        out.note("the kit has no Spark session (fixtures/spark.py): nothing to run")
+        return
     targets = _module_targets(kata, modules)
     if whole:
         targets += [t for t in ("fixtures/tests", "examples/tests") if (kata.root / t).is_dir()]
@@ -433,7 +437,7 @@ def spark_connect_tests(
             for m, s in _exercises(kata, manifest, modules)
             if f"exercises/{m}/test_{s}.py" in ran
         ]
-        _check_wrong_solutions(kata, exercises, report, out)
+        _check_wrong_solutions(kata, exercises, report, out, only_caught_by_tests_that_ran=True)
         spark_time = sum(t.duration for t in report.tests.values())
         out.note(f"Spark Connect: {len(report.tests)} tests, {spark_time:.1f} s of test time")
     finally:
@@ -466,15 +470,30 @@ def _check_every_exercise_ran(kata, exercises, report: Report, out: Reporter) ->
 
 
 def _check_wrong_solutions(
-    kata, exercises, report: Report, out: Reporter, update_caught_by: bool = False
+    kata,
+    exercises,
+    report: Report,
+    out: Reporter,
+    update_caught_by: bool = False,
+    only_caught_by_tests_that_ran: bool = False,
 ) -> None:
     """Each plausible wrong solution must fail at least one test, on an assertion. With
-    ``update_caught_by``, each mutant's TOML records the test that caught it."""
+    ``update_caught_by``, each mutant's TOML records the test that caught it. With
+    ``only_caught_by_tests_that_ran`` (the Spark Connect step, which runs the Spark
+    tests only), a wrong solution is checked only if its ``caught_by`` test ran."""
     changed = 0
     for module, stem in exercises:
         test_file = f"exercises/{module}/test_{stem}.py"
         try:
             names = mutant_names(kata, module, stem)
+            if only_caught_by_tests_that_ran:
+                ran = {
+                    t.name.split("[", 1)[0]
+                    for n, t in report.tests.items()
+                    if n.startswith(test_file)
+                }
+                caught_by = caught_by_names(kata, module, stem)
+                names = [n for n in names if caught_by.get(n) in ran]
         except (MutantError, KeyError, ValueError) as err:
             out.failed(f"wrong solutions of {module}/{stem}", str(err))
             continue

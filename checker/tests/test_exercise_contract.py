@@ -22,10 +22,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from checker.manifest import KataPaths, load_manifest
 from checker.mutants import mutant_names
 from checker.snippets import snippets
 from checker.stubs import is_untouched_stub, public_functions, raises_not_implemented
+from fixtures.judges import judge_or_echo
 
 KATA = KataPaths.default()
 MANIFEST = load_manifest(KATA)
@@ -55,7 +58,14 @@ def pytest_generate_tests(metafunc):
             for s in snippets((KATA.exercises / m / "README.md").read_text(encoding="utf-8"))
             if not s.fragment
         ]
-        metafunc.parametrize("snippet", found, ids=[f"{m}:line{line}" for m, line in found])
+        # A lesson's snippets run together, once: keep them on one xdist worker.
+        params = [
+            pytest.param(
+                (m, line), id=f"{m}:line{line}", marks=pytest.mark.xdist_group(f"lesson:{m}")
+            )
+            for m, line in found
+        ]
+        metafunc.parametrize("snippet", params)
 
 
 def _public_interface(path: Path) -> dict[str, str]:
@@ -171,6 +181,7 @@ def _snippet_outcomes(module: str, folder: Path) -> dict[int, dict]:
 
 def test_the_lesson_snippet_runs_as_written_in_an_empty_folder(snippet, fake_llm_env, tmp_path):
     module, line = snippet
+    fake_llm_env.responder = judge_or_echo  # judges get "yes", anything else an echo
     outcome = _snippet_outcomes(module, tmp_path).get(line)
     assert outcome is not None, f"exercises/{module}/README.md line {line}: the snippet never ran"
     assert outcome["ok"], (

@@ -50,7 +50,7 @@ def answer(question: str, prompt_uri: str) -> str:
     """Answer one question with a registered prompt, as one trace.
 
     Load the prompt version ``prompt_uri`` (e.g. ``"prompts:/qa/1"``) from the
-    prompt registry *while the trace is open*, fill its ``{{question}}``
+    prompt registry in every call, *while the trace is open*, fill its ``{{question}}``
     variable, and return the filled-in text: there is no LLM in this exercise,
     the formatted prompt stands in for its reply. The trace records the question
     as its input and the reply as its output (``@mlflow.trace`` does both).
@@ -64,9 +64,10 @@ def run_app(model_name: str, prompt_uri: str, questions: list[str]) -> str:
     """Run the app as the LoggedModel ``model_name`` and record a run of it.
 
     Make ``model_name`` the active model (MLflow creates the LoggedModel if it
-    does not exist yet), then, inside a run: ``answer`` every question (one
-    trace each) and log the metric ``questions_answered``. The traces, the run
-    and the prompt must all end up linked to the model. Leave no run active.
+    does not exist yet, and reuses it if it does), then, inside a run:
+    ``answer`` every question (one trace each) and log the metric
+    ``questions_answered``. The traces, the run and the prompt must all end up
+    linked to the model. Leave no run active.
 
     Returns:
         The ``model_id`` of the active model.

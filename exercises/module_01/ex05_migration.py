@@ -81,7 +81,8 @@ def train_and_register(model_name: str, c: float = 1.0) -> ModelVersion:
     version. Registry stages belong to MLflow 2: none is used.
 
     Returns:
-        The new ``ModelVersion``, read back from the registry.
+        The new ``ModelVersion``, read back from the registry once the alias is
+        set (its ``aliases`` include ``MODEL_ALIAS``).
     """
     # TODO: train, then inside a run log the model with name= and registered_model_name=
     #       (or register model_info.model_uri), set the alias, and return the version.

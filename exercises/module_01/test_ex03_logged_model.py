@@ -254,11 +254,7 @@ def test_evaluation_is_logged_in_a_run_of_its_own(exercise, mlflow_store, held_o
     )
     assert metric.run_id and metric.run_id != held_out_candidate["source_run_id"], (
         "expected the accuracy to be logged in a new run of its own; it was logged in "
-        + (
-            "the run that trained and logged the model"
-            if metric.run_id
-            else "no run at all"
-        )
+        + ("the run that trained and logged the model" if metric.run_id else "no run at all")
     )
 
 
@@ -313,9 +309,7 @@ def test_the_best_model_is_loaded_back_by_its_uri(exercise, two_real_models):
     )
 
 
-def test_loading_raises_lookup_error_when_no_model_reaches_the_threshold(
-    exercise, two_real_models
-):
+def test_loading_raises_lookup_error_when_no_model_reaches_the_threshold(exercise, two_real_models):
     mlflow.set_experiment("kata-ex03-load")
 
     try:

@@ -41,7 +41,10 @@ def test_answer_records_the_question_as_input_and_the_reply_as_output(exercise, 
 
     root = root_span(only_trace())
     inputs = root.inputs if root else None
-    assert isinstance(inputs, dict) and inputs.get("question") == "What is MLflow?", (
+    recorded = inputs == "What is MLflow?" or (
+        isinstance(inputs, dict) and "What is MLflow?" in inputs.values()
+    )
+    assert recorded, (
         "expected the trace's root span to record the question as its input "
         f"({{'question': 'What is MLflow?', ...}}); found {shown(inputs)}"
     )

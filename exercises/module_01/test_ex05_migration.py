@@ -8,9 +8,15 @@ import re
 
 import mlflow
 import mlflow.sklearn
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import load_iris
 from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+
+from fixtures.messages import shown
+from fixtures.snapshots import store_snapshot
 
 MODEL = "iris-classifier"
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
@@ -32,12 +38,16 @@ def _register_constant_model(prediction: str) -> str:
     return str(info.registered_model_version)
 
 
-@pytest.fixture
-def champion_is_not_the_latest(mlflow_store):
+def _champion_is_not_the_latest():
     """Version 1 always says setosa and is the champion; version 2 always says virginica."""
     champion = _register_constant_model("setosa")
     _register_constant_model("virginica")
-    mlflow_store.client().set_registered_model_alias(MODEL, "champion", champion)
+    mlflow.MlflowClient().set_registered_model_alias(MODEL, "champion", champion)
+
+
+champion_is_not_the_latest = store_snapshot(
+    _champion_is_not_the_latest, name="champion_is_not_the_latest"
+)
 
 
 def _champion(client) -> str | None:
@@ -50,7 +60,7 @@ def _champion(client) -> str | None:
 
 def _version_of(result, what) -> str:
     version = getattr(result, "version", None)
-    assert version is not None, f"expected {what} to return a ModelVersion; got {result!r}"
+    assert version is not None, f"expected {what} to return a ModelVersion; got {shown(result)}"
     return str(version)
 
 
@@ -65,7 +75,10 @@ def test_training_registers_a_version_made_from_a_logged_model(exercise, mlflow_
         f"(source models:/m-...); its source is {version.source!r}"
     )
     logged = client.get_logged_model(match.group(1))
-    assert logged is not None and logged.model_uri == version.source
+    assert logged.model_uri == version.source, (
+        f"expected version {version.version}'s source to be its LoggedModel's URI "
+        f"{logged.model_uri}; it is {version.source!r}"
+    )
     assert version.current_stage == "None", (
         f"expected no registry stage (stages are MLflow 2); version {version.version} is in "
         f"stage {version.current_stage!r}"
@@ -92,6 +105,45 @@ def test_the_newest_version_carries_the_champion_alias(exercise, mlflow_store):
     )
 
 
+def test_the_version_is_a_logistic_regression_with_that_c_fit_on_all_of_iris(
+    exercise, mlflow_store
+):
+    result = exercise.train_and_register(MODEL, c=0.05)
+
+    version = _version_of(result, "train_and_register")
+    model = mlflow.sklearn.load_model(f"models:/{MODEL}/{version}")
+    found_c = getattr(model, "C", None)
+    assert isinstance(model, LogisticRegression) and found_c == 0.05, (
+        f"expected version {version} to hold LogisticRegression(C=0.05, max_iter=1000); "
+        f"found {shown(model)}"
+    )
+    iris = load_iris(as_frame=True)
+    features = iris.data.rename(columns=lambda c: c.removesuffix(" (cm)").replace(" ", "_"))
+    labels = iris.target_names[iris.target]
+    expected = LogisticRegression(C=0.05, max_iter=1000).fit(features, labels).coef_
+    found = getattr(model, "coef_", None)
+    same = (
+        found is not None
+        and np.shape(found) == expected.shape
+        and np.allclose(found, expected, rtol=1e-3, atol=1e-4)
+    )
+    assert same, (
+        "expected the model to be fit on all of iris (the 150 rows of _iris(), labelled by "
+        "species name); its coefficients differ from such a fit"
+    )
+
+
+def test_the_returned_version_is_read_back_with_its_champion_alias(exercise):
+    result = exercise.train_and_register(MODEL)
+
+    _version_of(result, "train_and_register")
+    aliases = getattr(result, "aliases", None)
+    assert isinstance(aliases, list | tuple | set) and "champion" in aliases, (
+        "expected train_and_register to return the new ModelVersion as the registry has it "
+        f"once the alias is set (its aliases include 'champion'); its aliases are {shown(aliases)}"
+    )
+
+
 def test_the_champion_is_loaded_through_its_alias(exercise, champion_is_not_the_latest):
     model = exercise.load_champion(MODEL)
 
@@ -104,6 +156,8 @@ def test_the_champion_is_loaded_through_its_alias(exercise, champion_is_not_the_
 
 
 def test_evaluation_scores_the_champion_with_the_scorer(exercise, champion_is_not_the_latest):
+    # Not MLFLOW_GENAI_EVAL_SKIP_TRACE_VALIDATION: it would also leave an untraced
+    # predict function untraced, and this test counts one trace per row.
     rows = [
         {"inputs": SETOSA, "expectations": {"species": "setosa"}},
         {"inputs": dict(SETOSA, sepal_length=4.9), "expectations": {"species": "setosa"}},
@@ -117,11 +171,16 @@ def test_evaluation_scores_the_champion_with_the_scorer(exercise, champion_is_no
         "expected the metric correct_species/mean = 0.667 (the champion always says setosa: "
         f"right on 2 of 3 rows); found metrics {metrics}"
     )
-    run = mlflow.get_run(result.run_id)
+    run_id = getattr(result, "run_id", None)
+    assert isinstance(run_id, str), (
+        "expected the EvaluationResult of mlflow.genai.evaluate (with a run_id); "
+        f"got {shown(result)}"
+    )
+    run = mlflow.get_run(run_id)
     assert run.data.metrics.get("correct_species/mean") == pytest.approx(2 / 3), (
         f"expected the evaluation run to record correct_species/mean; found {run.data.metrics}"
     )
-    traces = mlflow.search_traces(run_id=result.run_id, return_type="list")
+    traces = mlflow.search_traces(run_id=run_id, return_type="list")
     verdicts = sorted(
         str(a.feedback.value)
         for t in traces

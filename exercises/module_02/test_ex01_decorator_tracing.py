@@ -1,5 +1,6 @@
 """Checks for ex01_decorator_tracing: a pipeline of plain functions traced with @mlflow.trace."""
 
+from fixtures.messages import shown
 from fixtures.traces import (
     assert_child_of,
     find_span,
@@ -11,12 +12,16 @@ from fixtures.traces import (
 )
 
 QUESTION = "What does a span hold?"
+# Ranked by words shared with KNOWLEDGE_BASE: spans.md (a, is, span) before search.md
+# (a, what); best first is not alphabetical here.
+RANKED_QUESTION = "What is a span?"
+RANKED = ["spans.md", "search.md"]
 
 
 def test_answer_question_is_one_trace_and_returns_the_answer(exercise):
     answer, traces = traces_of(exercise.answer_question, QUESTION)
 
-    assert isinstance(answer, str) and answer, f"expected a non-empty answer; got {answer!r}"
+    assert isinstance(answer, str) and answer, f"expected a non-empty answer; got {shown(answer)}"
     assert len(traces) == 1, (
         f"expected one call of answer_question to record exactly one trace; it recorded "
         f"{len(traces)}. The steps must run inside the pipeline's span, not as traces of their own."
@@ -36,10 +41,12 @@ def test_the_pipeline_is_the_root_chain_span_named_qa_pipeline(exercise):
         f"expected the root span to have the type CHAIN; found {root.span_type}.\nspans:\n{tree}"
     )
     assert root.inputs == {"question": QUESTION}, (
-        f"expected the root span's inputs to be {{'question': {QUESTION!r}}}; found {root.inputs!r}"
+        f"expected the root span's inputs to be {{'question': {QUESTION!r}}}; "
+        f"found {shown(root.inputs)}"
     )
     assert root.outputs == answer, (
-        f"expected the root span's output to be the answer {answer!r}; found {root.outputs!r}"
+        f"expected the root span's output to be the answer {shown(answer)}; "
+        f"found {shown(root.outputs)}"
     )
 
 
@@ -48,9 +55,10 @@ def test_retrieval_is_a_retriever_span_directly_under_the_pipeline(exercise):
 
     retriever = find_span(trace, span_type="RETRIEVER")
     assert_child_of(trace, retriever, parent_name=exercise.PIPELINE_SPAN, direct=True)
-    assert (retriever.inputs or {}).get("question") == QUESTION, (
-        f"expected the RETRIEVER span to record the question as its input 'question'; "
-        f"found inputs {retriever.inputs!r}"
+    expected = {"question": QUESTION, "top_k": exercise.TOP_K}
+    assert retriever.inputs == expected, (
+        f"expected the RETRIEVER span to record its inputs {expected}; "
+        f"found {shown(retriever.inputs)}"
     )
 
 
@@ -61,19 +69,21 @@ def test_the_retriever_span_returns_documents_and_records_top_k(exercise):
     documents = retriever.outputs
     assert isinstance(documents, list) and len(documents) == exercise.TOP_K, (
         f"expected the RETRIEVER span's output to be a list of {exercise.TOP_K} documents; "
-        f"found {documents!r}"
+        f"found {shown(documents)}"
     )
     for document in documents:
         assert isinstance(document, dict) and {"id", "page_content", "metadata"} <= set(document), (
             "expected each retrieved document to be a dict with 'id', 'page_content' and "
-            f"'metadata' (the shape MLflow's UI renders); found {document!r}"
+            f"'metadata' (the shape MLflow's UI renders); found {shown(document)}"
         )
-        assert document["metadata"].get("doc_uri") == document["id"], (
-            f"expected each document's metadata to name its doc_uri (its id); found {document!r}"
+        metadata = document["metadata"] if isinstance(document["metadata"], dict) else {}
+        assert metadata.get("doc_uri") == document["id"], (
+            f"expected each document's metadata to name its doc_uri (its id); "
+            f"found {shown(document)}"
         )
         assert document["page_content"] == exercise.KNOWLEDGE_BASE.get(document["id"]), (
-            f"expected page_content to be the text of document {document['id']!r}; "
-            f"found {document['page_content']!r}"
+            f"expected page_content to be the text of document {shown(document['id'])}; "
+            f"found {shown(document['page_content'])}"
         )
     attributes = user_attributes(retriever)
     assert attributes.get("top_k") == exercise.TOP_K, (
@@ -93,11 +103,13 @@ def test_generation_is_an_llm_span_under_the_pipeline_after_retrieval(exercise):
         f"generate); found spans:\n{span_tree(trace)}"
     )
     assert llm.outputs == answer, (
-        f"expected the LLM span's output to be the final answer {answer!r}; found {llm.outputs!r}"
+        f"expected the LLM span's output to be the final answer {shown(answer)}; "
+        f"found {shown(llm.outputs)}"
     )
-    assert (llm.inputs or {}).get("documents") == retriever.outputs, (
-        "expected the LLM span's input 'documents' to be what the retriever returned; found "
-        f"inputs {llm.inputs!r}"
+    inputs = llm.inputs if isinstance(llm.inputs, dict) else {}
+    assert inputs.get("question") == QUESTION and inputs.get("documents") == retriever.outputs, (
+        "expected the LLM span's inputs to be the question and, as 'documents', what the "
+        f"retriever returned; found inputs {shown(llm.inputs)}"
     )
 
 
@@ -120,7 +132,31 @@ def test_a_step_called_on_its_own_is_a_trace_of_its_own(exercise):
         f"expected retrieve(...) called alone to record a trace whose root is a RETRIEVER span; "
         f"found spans:\n{span_tree(trace)}"
     )
-    assert len(documents) == 1 and root.outputs == documents, (
+    assert isinstance(documents, list) and len(documents) == 1 and root.outputs == documents, (
         f"expected retrieve(top_k=1) to return one document, as recorded by its span; got "
-        f"{documents!r}, span output {root.outputs!r}"
+        f"{shown(documents)}, span output {shown(root.outputs)}"
+    )
+
+
+def test_the_top_k_attribute_is_the_one_of_the_call(exercise):
+    _, trace = trace_of(exercise.retrieve, QUESTION, top_k=1)
+
+    found = user_attributes(root_span(trace)).get("top_k")
+    assert found == 1, (
+        "expected retrieve(..., top_k=1) to record the attribute top_k=1 on its span (the "
+        f"value of this call, not a constant); found top_k={shown(found)}"
+    )
+
+
+def test_the_documents_come_best_match_first(exercise):
+    documents, trace = trace_of(exercise.retrieve, RANKED_QUESTION)
+
+    ids = [d.get("id") if isinstance(d, dict) else shown(d) for d in documents or []]
+    assert ids == RANKED, (
+        f"expected retrieve({RANKED_QUESTION!r}) to return the documents best match first, "
+        f"as _rank orders them: {RANKED}; got {ids}"
+    )
+    assert root_span(trace).outputs == documents, (
+        f"expected the RETRIEVER span to record the documents as returned; found "
+        f"{shown(root_span(trace).outputs)}"
     )

@@ -2,6 +2,7 @@
 
 import pytest
 
+from fixtures.messages import shown
 from fixtures.traces import (
     children_of,
     exception_messages,
@@ -28,7 +29,7 @@ def test_a_ticket_is_triaged_into_a_category_and_a_queue(exercise):
 
     assert result == {"category": "billing", "queue": "finance"}, (
         "expected {'category': 'billing', 'queue': 'finance'} for a billing ticket; "
-        f"got {result!r}"
+        f"got {shown(result)}"
     )
 
 
@@ -42,11 +43,11 @@ def test_the_root_span_is_a_chain_named_triage_with_the_ticket_and_the_result(ex
     )
     assert root.inputs == {"ticket": BILLING}, (
         f"expected the root span's inputs to be {{'ticket': <the ticket>}} (span.set_inputs); "
-        f"found {root.inputs!r}"
+        f"found {shown(root.inputs)}"
     )
     assert root.outputs == result, (
-        f"expected the root span's outputs to be the returned dict {result!r} "
-        f"(span.set_outputs); found {root.outputs!r}"
+        f"expected the root span's outputs to be the returned dict {shown(result)} "
+        f"(span.set_outputs); found {shown(root.outputs)}"
     )
 
 
@@ -73,7 +74,7 @@ def test_each_step_records_its_inputs_and_outputs(exercise):
         span = find_span(trace, name=name)
         assert (span.inputs, span.outputs) == (inputs, outputs), (
             f"expected the '{name}' span to have inputs {inputs} and outputs {outputs}; "
-            f"found inputs {span.inputs!r} and outputs {span.outputs!r}"
+            f"found inputs {shown(span.inputs)} and outputs {shown(span.outputs)}"
         )
 
 

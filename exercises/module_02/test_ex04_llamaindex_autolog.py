@@ -9,6 +9,8 @@ from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_completion_callback
 
 from fixtures.data import load_corpus, load_questions
+from fixtures.llama import KeywordEmbedding
+from fixtures.messages import shown
 from fixtures.traces import (
     assert_child_of,
     find_span,
@@ -34,7 +36,7 @@ def test_ask_answers_from_the_documents(exercise, engine):
         answer = exercise.ask(engine, question["question"])
         assert question["answer"] in answer, (
             f"expected the answer to {question['question']!r} to contain "
-            f"{question['answer']!r} (from {question['source']}); got {answer!r}"
+            f"{question['answer']!r} (from {question['source']}); got {shown(answer)}"
         )
 
 
@@ -108,15 +110,48 @@ def test_your_own_documents_and_llm_are_used(exercise):
     answer, trace = trace_of(exercise.ask, engine, "What do bees make?")
 
     assert answer == "a canned answer" and llm.prompts, (
-        f"expected build_query_engine(..., llm=my_llm) to answer with my_llm; got {answer!r}"
+        f"expected build_query_engine(..., llm=my_llm) to answer with my_llm; got {shown(answer)}"
     )
     assert "Bees make honey" in llm.prompts[-1], (
         "expected the LLM's prompt to hold the retrieved text of bees.md; found "
         f"{llm.prompts[-1][:300]!r}"
     )
-    assert exercise.retrieved_sources(trace)[:1] == ["bees.md"], (
-        f"expected bees.md to be retrieved first from the documents given; found "
-        f"{exercise.retrieved_sources(trace)}"
+    first = _retrieved_files(trace)[:1]
+    assert first == ["bees.md"], (
+        f"expected bees.md to be retrieved first from the documents given; found {first}"
+    )
+
+
+def _retrieved_files(trace) -> list:
+    """The file names in the first RETRIEVER span's output chunks, read by the test itself."""
+    chunks = find_span(trace, span_type="RETRIEVER").outputs or []
+    return [
+        (chunk.get("metadata") or {}).get("file_name") if isinstance(chunk, dict) else chunk
+        for chunk in chunks
+    ]
+
+
+class _OppositeEmbedding(KeywordEmbedding):
+    """Ranks documents backwards: a question is far from the texts it shares words with."""
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return [-x for x in super()._get_query_embedding(query)]
+
+
+def test_your_own_embedding_model_is_used(exercise):
+    documents = {
+        "owls.md": "Owls hunt at night and sleep during the day.",
+        "bees.md": "Bees make honey from the nectar of flowers.",
+    }
+    engine = exercise.build_query_engine(documents, embed_model=_OppositeEmbedding())
+
+    _, trace = trace_of(exercise.ask, engine, "What do bees make?")
+
+    found = _retrieved_files(trace)
+    assert found[:1] == ["owls.md"], (
+        "expected build_query_engine(..., embed_model=my_model) to index and retrieve with "
+        "my_model, which ranks owls.md first for 'What do bees make?'; the retriever "
+        f"returned {found}"
     )
 
 
@@ -145,7 +180,33 @@ def test_retrieved_sources_reads_the_file_names_from_any_trace_in_rank_order(exe
 
     assert sources == ["zebra.md", "apple.md", "mango.md"], (
         "expected retrieved_sources to return the file names of the RETRIEVER span's output "
-        f"chunks, best first (as retrieved, not sorted); got {sources!r}.\n"
+        f"chunks, best first (as retrieved, not sorted); got {shown(sources)}.\n"
+        f"spans:\n{span_tree(trace)}"
+    )
+
+
+def test_retrieved_sources_reads_only_the_first_retriever_span(exercise):
+    @mlflow.trace(span_type="RETRIEVER")
+    def search(query: str) -> list[dict]:
+        return [{"page_content": f"text of {n}", "metadata": {"file_name": n}} for n in names]
+
+    @mlflow.trace(span_type="CHAIN")
+    def pipeline(query: str) -> str:
+        nonlocal names
+        names = ["first.md", "second.md"]
+        search(query)
+        names = ["again.md"]
+        search(query + " again")
+        return "done"
+
+    names: list[str] = []
+    _, trace = trace_of(pipeline, "anything")
+
+    sources = exercise.retrieved_sources(trace)
+
+    assert sources == ["first.md", "second.md"], (
+        "expected retrieved_sources to read the RETRIEVER span that started first (this trace "
+        f"has two: first.md, second.md, then again.md); got {shown(sources)}.\n"
         f"spans:\n{span_tree(trace)}"
     )
 
@@ -157,6 +218,6 @@ def test_retrieved_sources_of_a_trace_without_retrieval_is_empty(exercise):
 
     _, trace = trace_of(no_retrieval, "anything")
 
-    assert exercise.retrieved_sources(trace) == [], (
-        f"expected [] for a trace with no RETRIEVER span; got {exercise.retrieved_sources(trace)!r}"
-    )
+    sources = exercise.retrieved_sources(trace)
+
+    assert sources == [], f"expected [] for a trace with no RETRIEVER span; got {shown(sources)}"

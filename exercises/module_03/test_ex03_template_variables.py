@@ -5,7 +5,9 @@ import re
 import mlflow
 import pytest
 from langchain_core.prompts import ChatPromptTemplate
-from mlflow import MlflowClient
+
+from fixtures.messages import shown
+from fixtures.prompts import prompt_versions
 
 NAME = "review-chat"
 TEXT = "Translate {{text}} from {{source}} to {{target}}."
@@ -19,12 +21,16 @@ CHAT_VALUES = {"product": "kettle", "language": "German", "review": "It is great
 
 def _register_chat(exercise):
     exercise.register_chat_prompt(NAME)
-    stored = MlflowClient().get_prompt_version(NAME, 1)
-    assert stored is not None, (
+    return _stored()
+
+
+def _stored():
+    versions = prompt_versions(NAME)
+    assert versions, (
         f"expected register_chat_prompt({NAME!r}) to register version 1 of the prompt {NAME!r}; "
         "the registry has none"
     )
-    return stored
+    return versions[0]
 
 
 def _has(content: str, variable: str) -> bool:
@@ -32,10 +38,34 @@ def _has(content: str, variable: str) -> bool:
     return re.search(r"\{\{\s*" + variable + r"\s*\}\}", content) is not None
 
 
-def _messages(template) -> str:
-    if isinstance(template, str):
-        return f"a text prompt: {template!r}"
-    return "\n".join(f"  {m.get('role')}: {m.get('content')!r}" for m in template)
+def _messages(value) -> str:
+    """A prompt's template, a list of messages, or whatever the code returned, for a message."""
+    if isinstance(value, str):
+        return f"a text prompt: {shown(value)}"
+    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
+        return "\n".join(f"  {m.get('role')}: {shown(m.get('content'))}" for m in value)
+    return shown(value)
+
+
+def _chat_messages(stored) -> list[dict]:
+    """The messages of the registered chat prompt; fails clearly on a text prompt."""
+    assert not stored.is_text_prompt, (
+        "expected a chat prompt (a list of {'role', 'content'} messages); the registered "
+        f"version is {_messages(stored.template)}"
+    )
+    return stored.template
+
+
+def test_register_chat_prompt_returns_the_version_it_registered(exercise):
+    returned = exercise.register_chat_prompt(NAME)
+
+    stored = _stored()
+    found = (getattr(returned, "name", None), getattr(returned, "version", None))
+    assert found == (NAME, 1) and getattr(returned, "template", None) == stored.template, (
+        f"expected register_chat_prompt({NAME!r}) to return the PromptVersion that MLflow "
+        f"created ({NAME!r}, version 1, with the registered messages); it returned "
+        f"{shown(returned)}"
+    )
 
 
 def test_the_chat_prompt_has_a_system_and_a_user_message(exercise):
@@ -55,7 +85,8 @@ def test_the_chat_prompt_variables_sit_in_the_right_messages(exercise):
         f"expected the variables product, language and review, each written {{{{name}}}}; "
         f"MLflow finds {sorted(stored.variables) or 'none'} in\n{_messages(stored.template)}"
     )
-    system, user = stored.template[0]["content"], stored.template[-1]["content"]
+    messages = _chat_messages(stored)
+    system, user = str(messages[0].get("content")), str(messages[-1].get("content"))
     assert _has(system, "product") and _has(system, "language") and _has(user, "review"), (
         "expected {{product}} and {{language}} in the system message and {{review}} in the "
         f"user message; found\n{_messages(stored.template)}"
@@ -68,7 +99,7 @@ def test_the_response_format_is_stored_with_the_prompt(exercise):
     schema = stored.response_format or {}
     assert set(schema.get("properties", {})) == {"label", "confidence"}, (
         "expected the version to store SentimentResult as its response format (a JSON schema "
-        f"with the properties label and confidence); found {stored.response_format!r}. "
+        f"with the properties label and confidence); found {shown(stored.response_format)}. "
         "register_prompt takes response_format=."
     )
 
@@ -79,7 +110,7 @@ def test_render_fills_every_variable_of_a_text_prompt(exercise):
     rendered = exercise.render(prompt, **TEXT_VALUES)
 
     assert rendered == "Translate bonjour from French to English.", (
-        f"expected render to fill text, source and target into {TEXT!r}; got {rendered!r}"
+        f"expected render to fill text, source and target into {TEXT!r}; got {shown(rendered)}"
     )
 
 
@@ -94,7 +125,7 @@ def test_render_fills_every_message_of_a_chat_prompt(exercise):
     ]
     assert rendered == expected, (
         f"expected render to return the chat prompt's messages with every value filled in, "
-        f"{expected}; got {rendered!r}"
+        f"{expected}; got {_messages(rendered)}"
     )
 
 
@@ -117,14 +148,19 @@ def test_render_with_a_missing_variable_is_an_error_that_names_it(exercise):
         )
 
 
+def _assert_chat_prompt_template(template) -> None:
+    assert isinstance(template, ChatPromptTemplate), (
+        f"expected a langchain_core ChatPromptTemplate; got {type(template).__name__}: "
+        f"{shown(template)}"
+    )
+
+
 def test_to_langchain_turns_a_text_prompt_into_a_template_with_the_same_variables(exercise):
     prompt = mlflow.genai.register_prompt(name="translate", template=TEXT)
 
     template = exercise.to_langchain(prompt)
 
-    assert isinstance(template, ChatPromptTemplate), (
-        f"expected a langchain_core ChatPromptTemplate; got {type(template).__name__}"
-    )
+    _assert_chat_prompt_template(template)
     assert sorted(template.input_variables) == ["source", "target", "text"], (
         f"expected the LangChain template's variables to be source, target and text; found "
         f"{sorted(template.input_variables) or 'none'}. LangChain reads {{{{text}}}} as a "
@@ -142,6 +178,7 @@ def test_to_langchain_keeps_the_roles_and_wording_of_a_chat_prompt(exercise):
 
     template = exercise.to_langchain(prompt)
 
+    _assert_chat_prompt_template(template)
     messages = template.invoke(CHAT_VALUES).to_messages()
     found = [(m.type, m.text) for m in messages]
     expected = [

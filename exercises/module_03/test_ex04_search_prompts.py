@@ -1,8 +1,10 @@
 """Checks for ex04_search_prompts: prompts found by name pattern and tags, their history."""
 
 import mlflow
-import pytest
 from mlflow import MlflowClient
+
+from fixtures.messages import shown
+from fixtures.snapshots import store_snapshot
 
 # name -> [(template, commit message, tags)], registered in this order
 CATALOG = {
@@ -19,16 +21,20 @@ CATALOG = {
         ("Route this ticket to billing or tech: {{ticket}}", "Name the queues", None),
         ("Route to billing, tech or sales: {{ticket}}", "Add the sales queue", None),
     ],
-    "summary": [("Summarise: {{text}}", "Summaries", None)],
+    "summary": [
+        ("Summarise: {{text}}", "Summaries", None),
+        ("Summarise in one line: {{text}}", None, None),  # no commit message
+    ],
     "support-reply": [
         ("Reply kindly to: {{ticket}}", "Kind replies", {"team": "support", "task": "generation"})
     ],
 }
 
 
-@pytest.fixture
+@store_snapshot
 def catalog():
-    """The prompts above, and a registered *model* whose name and tags look like a prompt's."""
+    """The prompts above, and a registered *model* whose name and tags look like a prompt's
+    (built once, copied into each test's store)."""
     for name, versions in CATALOG.items():
         for template, message, tags in versions:
             mlflow.genai.register_prompt(
@@ -37,12 +43,19 @@ def catalog():
     MlflowClient().create_registered_model("support-model", tags={"team": "support"})
 
 
+def _items(found) -> list:
+    try:
+        return list(found or [])
+    except TypeError:
+        return [found]
+
+
 def _shown(found) -> list:
-    return [(getattr(v, "name", v), getattr(v, "version", "?")) for v in found or []]
+    return [(getattr(v, "name", shown(v)), getattr(v, "version", "?")) for v in _items(found)]
 
 
 def _names(found) -> list[str]:
-    return [getattr(v, "name", repr(v)) for v in found or []]
+    return [getattr(v, "name", shown(v)) for v in _items(found)]
 
 
 def test_find_prompts_by_name_pattern_returns_the_latest_version_of_each_match_by_name(
@@ -59,8 +72,9 @@ def test_find_prompts_by_name_pattern_returns_the_latest_version_of_each_match_b
         f"version 3); found {_shown(found)}. search_prompts gives names and tags, not versions."
     )
     latest = CATALOG["support-triage"][-1][0]
-    assert found[1].template == latest, (
-        f"expected support-triage's latest template {latest!r}; found {found[1].template!r}"
+    template = getattr(found[1], "template", None)
+    assert template == latest, (
+        f"expected support-triage's latest template {latest!r}; found {shown(template)}"
     )
 
 
@@ -97,13 +111,37 @@ def test_find_prompts_without_filters_lists_every_prompt_and_no_model(exercise, 
 def test_find_prompts_with_no_match_returns_an_empty_list(exercise, catalog):
     found = exercise.find_prompts("nothing-%")
 
-    assert found == [], f"expected [] when no prompt matches; found {found!r}"
+    assert found == [], f"expected [] when no prompt matches; found {shown(found)}"
+
+
+def test_find_prompts_with_empty_tags_puts_no_condition_on_tags(exercise, catalog):
+    found = exercise.find_prompts("support-%", tags={})
+
+    assert _names(found) == ["support-reply", "support-triage"], (
+        "expected find_prompts('support-%', tags={}) to find what find_prompts('support-%') "
+        f"finds, support-reply and support-triage: {{}} is no condition; found {_shown(found)}"
+    )
 
 
 def test_history_lists_every_version_oldest_first_with_its_commit_message(exercise, catalog):
     found = exercise.history("support-triage")
 
     expected = [(1, "Route tickets"), (2, "Name the queues"), (3, "Add the sales queue")]
-    assert [tuple(item) for item in found or []] == expected, (
-        f"expected the history of support-triage, oldest version first, {expected}; found {found!r}"
+    assert _as_tuples(found) == expected, (
+        f"expected the history of support-triage, oldest version first, {expected}; "
+        f"found {shown(found)}"
     )
+
+
+def test_history_gives_none_for_a_version_without_commit_message(exercise, catalog):
+    found = exercise.history("summary")
+
+    expected = [(1, "Summaries"), (2, None)]
+    assert _as_tuples(found) == expected, (
+        f"expected the history of summary, {expected}: its version 2 was registered without "
+        f"a commit message, so None; found {shown(found)}"
+    )
+
+
+def _as_tuples(found) -> list:
+    return [tuple(item) if isinstance(item, list | tuple) else item for item in _items(found)]

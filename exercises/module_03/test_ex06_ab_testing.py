@@ -11,8 +11,10 @@ from mlflow.entities import AssessmentSource, AssessmentSourceType
 
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.llm_server import Failure
+from fixtures.messages import shown
 from fixtures.prompt_quality import answer, prompt_quality_responder
 from fixtures.prompts import linked_prompts
+from fixtures.snapshots import store_snapshot
 from fixtures.traces import last_trace, span_tree, trace_of
 
 NAME = "sentiment"
@@ -136,8 +138,29 @@ def test_handle_request_asks_the_model_with_the_chosen_versions_wording(exercise
         )
         assert reply == answer(prompt), (
             f"expected handle_request to return the model's answer {answer(prompt)!r}; "
-            f"got {reply!r}"
+            f"got {shown(reply)}"
         )
+
+
+def test_handle_request_asks_the_model_named_by_MODEL(exercise, versions, llm):
+    exercise.handle_request("user-1", NEUTRAL)
+
+    models = [request.body.get("model") for request in llm.chat_requests]
+    assert models == ["gpt-4o-mini"], (
+        f"expected one chat completions request for the model MODEL, 'gpt-4o-mini'; the "
+        f"server received requests for {models or 'no model at all'}"
+    )
+
+
+def test_handle_request_returns_the_answer_stripped_and_lower_cased(exercise, versions, llm):
+    llm.script("  Neutral\n")
+
+    reply = exercise.handle_request("user-1", NEUTRAL)
+
+    assert reply == "neutral", (
+        "expected handle_request to return the model's answer '  Neutral\\n' stripped and "
+        f"lower-cased, 'neutral'; got {shown(reply)}"
+    )
 
 
 def test_a_failed_request_is_an_error_trace_still_tagged_with_its_version(exercise, versions, llm):
@@ -183,13 +206,14 @@ def test_record_feedback_logs_a_human_thumbs_up_or_down_on_the_trace(exercise):
 # --- stats ------------------------------------------------------------------------------
 
 
-@pytest.fixture
+@store_snapshot
 def ab_traces():
     """Traces of an A/B test built with MLflow's API, with known latencies, errors and
-    feedback; returns the experiment id.
+    feedback (built once, copied into each test's store); returns the experiment ids.
 
-    version 1: 4 requests (100, 200, 300, 400 ms), 1 error, feedback 👍 and 👎 on two
-    version 2: 2 requests (50, 150 ms), no error, no feedback
+    version 1: 4 requests (100, 200, 300, 400 ms), 1 error, thumbs_up 👍 and 👎 on two,
+               and a feedback of another name (relevance) on a third
+    version 2: 2 requests (50, 150 ms), no error, no thumbs_up (one relevance feedback)
     also: an untagged trace in the experiment, and a tagged one in another experiment
     """
     client = MlflowClient()
@@ -197,7 +221,7 @@ def ab_traces():
     experiment = mlflow.create_experiment("ab-test")
     start = time.time_ns()
 
-    def request(version, ms, status="OK", feedback=None, experiment_id=experiment):
+    def request(version, ms, status="OK", feedback=None, experiment_id=experiment, name=None):
         tags = {"prompt_version": str(version)} if version else {}
         span = client.start_trace(
             "handle_request", tags=tags, experiment_id=experiment_id, start_time_ns=start
@@ -206,7 +230,7 @@ def ab_traces():
         if feedback is not None:
             mlflow.log_feedback(
                 trace_id=span.trace_id,
-                name="thumbs_up",
+                name=name or "thumbs_up",
                 value=feedback,
                 source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="u"),
             )
@@ -214,49 +238,89 @@ def ab_traces():
     request(1, 100, feedback=True)
     request(1, 200, status="ERROR")
     request(1, 300, feedback=False)
-    request(1, 400)
-    request(2, 50)
+    request(1, 400, feedback=False, name="relevance")
+    request(2, 50, feedback=True, name="relevance")
     request(2, 150)
     request(None, 5000, status="ERROR")
     request(2, 9000, status="ERROR", feedback=False, experiment_id=other)
-    return experiment
+    mlflow.flush_trace_async_logging()
+    return {"experiment": experiment, "other": other}
 
 
 def _stats(found, version):
-    item = (found or {}).get(version)
+    assert isinstance(found, dict), (
+        f"expected version_stats to return a dict {{version: VersionStats}}; got {shown(found)}"
+    )
+    item = found.get(version)
     assert item is not None, (
         f"expected version_stats to have an entry for version {version} (an int key); "
-        f"found keys {sorted((found or {}).keys())}"
+        f"found keys {shown(list(found))}"
     )
     return item
 
 
-def test_version_stats_count_requests_errors_and_latency_per_version(exercise, ab_traces):
-    found = exercise.version_stats(ab_traces)
-
-    assert sorted(found) == [1, 2], (
-        f"expected stats for versions 1 and 2 only (the traces of the experiment tagged "
-        f"prompt_version); found {sorted(found)}"
-    )
-    one, two = _stats(found, 1), _stats(found, 2)
-    got = {
-        1: (one.requests, one.error_rate, one.mean_latency_ms),
-        2: (two.requests, two.error_rate, two.mean_latency_ms),
+def _counts(found) -> dict:
+    """{version: (requests, error_rate, mean_latency_ms)} of whatever version_stats returned."""
+    if not isinstance(found, dict):
+        return {"not a dict": shown(found)}
+    return {
+        version: tuple(
+            getattr(item, field, None) for field in ("requests", "error_rate", "mean_latency_ms")
+        )
+        for version, item in found.items()
     }
-    expected = {1: (4, 0.25, 250.0), 2: (2, 0.0, 100.0)}
-    assert all(got[v] == pytest.approx(expected[v]) for v in expected), (
-        "expected (requests, error_rate, mean_latency_ms) = (4, 0.25, 250.0) for version 1 "
-        f"and (2, 0.0, 100.0) for version 2; found {got}. Only the traces of the given "
-        "experiment count, and an untagged trace counts for no version."
+
+
+EXPECTED = {1: (4, 0.25, 250.0), 2: (2, 0.0, 100.0)}
+
+
+def _matches(got: dict, expected: dict) -> bool:
+    def close(value, wanted) -> bool:
+        return isinstance(value, int | float) and abs(value - wanted) < 1e-6
+
+    return set(got) == set(expected) and all(
+        len(got[v]) == len(expected[v]) and all(map(close, got[v], expected[v])) for v in expected
     )
 
 
-def test_version_stats_thumbs_up_rate_counts_only_requests_with_feedback(exercise, ab_traces):
-    found = exercise.version_stats(ab_traces)
+def test_version_stats_count_requests_errors_and_latency_per_version(exercise, ab_traces):
+    mlflow.set_experiment(experiment_id=ab_traces["other"])  # another experiment is active
 
-    rates = (_stats(found, 1).thumbs_up_rate, _stats(found, 2).thumbs_up_rate)
+    found = exercise.version_stats(ab_traces["experiment"])
+
+    got = _counts(found)
+    assert _matches(got, EXPECTED), (
+        "expected (requests, error_rate, mean_latency_ms) = (4, 0.25, 250.0) for version 1 "
+        f"and (2, 0.0, 100.0) for version 2, and no other key; found {got}. Only the traces "
+        "of the given experiment count (even while another experiment is active), and an "
+        "untagged trace counts for no version."
+    )
+
+
+def test_version_stats_reads_the_active_experiment_when_given_none(exercise, ab_traces):
+    mlflow.set_experiment(experiment_id=ab_traces["experiment"])
+
+    found = exercise.version_stats()
+
+    got = _counts(found)
+    assert _matches(got, EXPECTED), (
+        "expected version_stats() to read the active experiment, ab-test: (4, 0.25, 250.0) "
+        f"for version 1 and (2, 0.0, 100.0) for version 2; found {got}. The experiment "
+        "'elsewhere' holds a version 2 trace that must not count."
+    )
+
+
+def test_version_stats_thumbs_up_rate_counts_only_requests_with_thumbs_up_feedback(
+    exercise, ab_traces
+):
+    found = exercise.version_stats(ab_traces["experiment"])
+
+    rates = (
+        getattr(_stats(found, 1), "thumbs_up_rate", "missing"),
+        getattr(_stats(found, 2), "thumbs_up_rate", "missing"),
+    )
     assert rates[0] == pytest.approx(0.5) and rates[1] is None, (
         "expected thumbs_up_rate 0.5 for version 1 (one 👍 and one 👎 among its 4 requests: "
-        "requests without feedback do not count) and None for version 2 (no feedback at "
-        f"all); found {rates}"
+        "requests without thumbs_up feedback do not count, nor does a feedback of another "
+        f"name) and None for version 2 (no thumbs_up feedback at all); found {shown(rates)}"
     )

@@ -5,6 +5,8 @@ import mlflow
 import pytest
 
 from fixtures.fake_chat import scripted_chat_model, tool_call
+from fixtures.messages import shown
+from fixtures.snapshots import store_snapshot
 from fixtures.traces import (
     assert_child_of,
     find_span,
@@ -29,8 +31,8 @@ def _ask_agent(exercise, agent, question):
         raise
     except Exception as err:
         pytest.fail(
-            f"the agent raised {type(err).__name__}: {err}. When a tool fails, the agent must "
-            "carry on and tell the model about the error, not stop."
+            f"the agent raised {type(err).__name__}: {shown(err)}. When a tool fails, the agent "
+            "must carry on and tell the model about the error, not stop."
         )
 
 
@@ -45,7 +47,21 @@ def test_the_agent_returns_the_models_final_answer(exercise):
     answer, _ = _ask(exercise, model, "What is 6 times 7?")
 
     assert answer == "It is 42.", (
-        f"expected ask to return the text of the model's final message 'It is 42.'; got {answer!r}"
+        "expected ask to return the text of the model's final message 'It is 42.'; "
+        f"got {shown(answer)}"
+    )
+
+
+def test_the_model_is_given_the_system_prompt(exercise):
+    model = scripted_chat_model("Hello!")
+
+    _ask(exercise, model, "Hi")
+
+    first = model.calls[0] if model.calls else []
+    system = [m.content for m in first if m.type == "system"]
+    assert system == [exercise.SYSTEM_PROMPT], (
+        "expected the model's first call to start with SYSTEM_PROMPT as the system message "
+        f"(create_agent(..., system_prompt=SYSTEM_PROMPT)); its system messages: {shown(system)}"
     )
 
 
@@ -62,6 +78,25 @@ def test_each_question_is_one_trace_with_an_agent_span_at_the_root(exercise):
     )
     chat = find_span(trace, span_type="CHAT_MODEL")
     assert_child_of(trace, chat, parent_type="AGENT")
+
+
+def test_the_agent_span_records_the_question_and_the_answer(exercise):
+    model = scripted_chat_model("Aliases replaced stages.")
+
+    answer, trace = _ask(exercise, model, "What replaced stages?")
+
+    root = root_span(trace)
+    inputs = root.inputs if root else None
+    values = inputs.values() if isinstance(inputs, dict) else [inputs]
+    assert "What replaced stages?" in values, (
+        "expected the AGENT span's inputs to hold the question 'What replaced stages?'; "
+        f"found {shown(inputs)}. @mlflow.trace records the arguments for you."
+    )
+    outputs = root.outputs if root else None
+    assert outputs == answer == "Aliases replaced stages.", (
+        "expected the AGENT span's output to be the answer 'Aliases replaced stages.'; found "
+        f"{shown(outputs)} (ask returned {shown(answer)})"
+    )
 
 
 def test_every_tool_the_model_calls_runs_as_a_tool_span_under_the_agent(exercise):
@@ -98,12 +133,12 @@ def test_tool_results_go_back_to_the_model(exercise):
     found = _tool_message(model.calls[1]) if len(model.calls) > 1 else None
     assert found is not None and DOC in str(found.content), (
         f"expected the model's second call to see the search result (mentioning {DOC}); "
-        f"it saw {found.content if found else 'no tool message'!r}"
+        f"it saw {shown(found.content) if found else 'no tool message'}"
     )
     found = _tool_message(model.calls[2]) if len(model.calls) > 2 else None
     assert found is not None and str(found.content).strip() in ("42", "42.0"), (
         f"expected the model's third call to see the calculator's result 42; "
-        f"it saw {found.content if found else 'no tool message'!r}"
+        f"it saw {shown(found.content) if found else 'no tool message'}"
     )
 
 
@@ -127,10 +162,10 @@ def test_a_failing_tool_is_an_error_span_and_an_error_message_to_the_model(exerc
     )
     assert told_error, (
         "expected the model's next call to get the tool error as a tool message (status "
-        f"'error'); it got {told!r}"
+        f"'error'); it got {shown(told)}"
     )
     assert answer == "Sorry, I could not find that document.", (
-        f"expected the agent to carry on to the model's final answer; got {answer!r}"
+        f"expected the agent to carry on to the model's final answer; got {shown(answer)}"
     )
 
 
@@ -150,9 +185,10 @@ def _tool_trace(calls):
             pass  # not a tool, whatever its name
 
 
-@pytest.fixture
+@store_snapshot
 def recorded_tool_calls():
-    """Traces recorded by someone else's agent, in their own experiment."""
+    """Traces recorded by an agent in its experiment (support-agent), and by someone
+    else's agent in theirs (other-agent): built once, copied into each test's store."""
     other = mlflow.set_experiment("other-agent").experiment_id
     _tool_trace([("calculator", False)] * 3)
     experiment_id = mlflow.set_experiment("support-agent").experiment_id
@@ -160,28 +196,70 @@ def recorded_tool_calls():
     _tool_trace([("search_documents", True), ("read_document", False)])
     _tool_trace([("search_documents", True), ("read_document", True), ("read_document", True)])
     _tool_trace([("calculator", False)])
-    assert other != experiment_id
-    return experiment_id
+    mlflow.flush_trace_async_logging()
+    return {"support": experiment_id, "other": other}
+
+
+def _field(usage, field) -> dict:
+    """{tool: usage.<field>} of whatever tool_usage returned."""
+    if not isinstance(usage, dict):
+        return {"not a dict": shown(usage)}
+    return {name: getattr(u, field, "missing") for name, u in usage.items()}
+
+
+def _calls_and_failures(usage) -> dict:
+    calls, failures = _field(usage, "calls"), _field(usage, "failures")
+    return {name: (calls[name], failures[name]) for name in calls}
+
+
+SUPPORT_AGENT = {"search_documents": (3, 0), "read_document": (4, 1), "calculator": (2, 1)}
 
 
 def test_tool_usage_counts_calls_and_failures_per_tool_from_the_traces(
     exercise, recorded_tool_calls
 ):
-    usage = exercise.tool_usage(recorded_tool_calls)
+    mlflow.set_experiment(experiment_id=recorded_tool_calls["other"])  # not the one asked for
 
-    expected = {"search_documents": (3, 0), "read_document": (4, 1), "calculator": (2, 1)}
-    found = {name: (u.calls, u.failures) for name, u in (usage or {}).items()}
-    assert found == expected, (
+    usage = exercise.tool_usage(recorded_tool_calls["support"])
+
+    found = _calls_and_failures(usage)
+    assert found == SUPPORT_AGENT, (
         "expected (calls, failures) per tool, counting TOOL spans only, in the given "
-        f"experiment only, a failure being an ERROR span:\n{expected}\nfound:\n{found}"
+        "experiment only (even while another one is active), a failure being an ERROR "
+        f"span:\n{SUPPORT_AGENT}\nfound:\n{found}"
+    )
+
+
+def test_tool_usage_reads_the_current_experiment_by_default(exercise, recorded_tool_calls):
+    mlflow.set_experiment(experiment_id=recorded_tool_calls["support"])
+
+    usage = exercise.tool_usage()
+
+    found = _calls_and_failures(usage)
+    assert found == SUPPORT_AGENT, (
+        "expected tool_usage() to read the current experiment (support-agent) only, not "
+        f"other-agent's 3 failed calculator calls:\n{SUPPORT_AGENT}\nfound:\n{found}"
+    )
+
+
+def test_tool_usage_leaves_out_tools_that_were_never_called(exercise, recorded_tool_calls):
+    usage = exercise.tool_usage(recorded_tool_calls["other"])
+
+    found = _calls_and_failures(usage)
+    assert found == {"calculator": (3, 3)}, (
+        "expected only calculator (3 calls, 3 failures) for other-agent, whose agent never "
+        f"called the other tools; found {found}"
     )
 
 
 def test_tool_usage_gives_the_success_rate_of_each_tool(exercise, recorded_tool_calls):
-    usage = exercise.tool_usage(recorded_tool_calls)
+    usage = exercise.tool_usage(recorded_tool_calls["support"])
 
     expected = {"search_documents": 1.0, "read_document": 0.75, "calculator": 0.5}
-    found = {name: round(u.success_rate, 4) for name, u in (usage or {}).items()}
+    found = {
+        name: round(rate, 4) if isinstance(rate, int | float) else rate
+        for name, rate in _field(usage, "success_rate").items()
+    }
     assert found == expected, (
         f"expected success_rate = (calls - failures) / calls per tool:\n{expected}\nfound:\n{found}"
     )
@@ -203,7 +281,7 @@ def test_tool_usage_measures_the_agents_own_runs(exercise):
 
     usage = exercise.tool_usage()
 
-    found = {name: (u.calls, u.failures) for name, u in (usage or {}).items()}
+    found = _calls_and_failures(usage)
     expected = {"search_documents": (1, 0), "read_document": (2, 1), "calculator": (1, 1)}
     assert found == expected, (
         f"expected tool_usage() over the agent's two runs to give (calls, failures) "

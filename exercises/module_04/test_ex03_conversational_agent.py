@@ -2,9 +2,10 @@
 every turn's trace, and a conversation rebuilt from MLflow in turn order."""
 
 import mlflow
-import pytest
 
 from fixtures.fake_chat import scripted_chat_model
+from fixtures.messages import shown
+from fixtures.snapshots import store_snapshot
 from fixtures.traces import root_span, search_traces, span_tree, trace_of
 
 SESSION = "session-42"
@@ -27,7 +28,7 @@ def test_the_agent_answers_with_the_models_reply(exercise):
 
     reply = agent.ask("Hi, I am Ada.")
 
-    assert reply == "Hello Ada!", f"expected ask to return the model's reply; got {reply!r}"
+    assert reply == "Hello Ada!", f"expected ask to return the model's reply; got {shown(reply)}"
 
 
 def test_the_model_sees_the_whole_conversation_so_far(exercise):
@@ -77,6 +78,18 @@ def test_each_turn_is_one_trace_with_the_message_and_the_reply(exercise):
     )
 
 
+def test_each_turn_is_an_agent_span(exercise):
+    agent, _ = _chat(exercise, "Hello Ada!")
+
+    _, trace = trace_of(agent.ask, "Hi, I am Ada.")
+
+    root = root_span(trace)
+    assert root is not None and root.span_type == "AGENT", (
+        "expected the turn's root span to have type AGENT (@mlflow.trace(span_type="
+        f"SpanType.AGENT)); found spans:\n{span_tree(trace)}"
+    )
+
+
 def test_every_turn_carries_the_session_id_and_the_user(exercise):
     agent, _ = _chat(exercise, "One.", "Two.", "Three.")
 
@@ -114,29 +127,58 @@ def _turn(session_id, user, message, reply, second):
     span.end(end_time_ns=_T0 + second * _SECOND + 1000)
 
 
-@pytest.fixture
+@store_snapshot
 def two_sessions():
-    """Two users' conversations, interleaved, recorded in a different order than they
-    happened (as traces from several servers arrive)."""
+    """Two users' conversations in the experiment 'chat', interleaved, recorded in a
+    different order than they happened (as traces from several servers arrive), and an
+    old turn of the same session id in another experiment, 'archive' (built once, copied
+    into each test's store)."""
+    archive = mlflow.set_experiment("archive").experiment_id
+    _turn("s-ada", "ada", "An archived question", "An archived answer", second=0)
+    chat = mlflow.set_experiment("chat").experiment_id
     _turn("s-ada", "ada", "And my favourite colour?", "Green.", second=5)
     _turn("s-bob", "bob", "Hi, I am Bob.", "Hello Bob!", second=2)
     _turn("s-ada", "ada", "Hi, I am Ada.", "Hello Ada!", second=1)
     _turn("s-ada", "ada", "What is my name?", "You are Ada.", second=3)
     _turn("s-bob", "bob", "What is my name?", "You are Bob.", second=4)
+    mlflow.flush_trace_async_logging()
+    return {"chat": chat, "archive": archive}
+
+
+def _turns(found) -> list:
+    """conversation's result as a list of tuples, whatever it returned."""
+    try:
+        return [tuple(t) if isinstance(t, list | tuple) else t for t in found or []]
+    except TypeError:
+        return [shown(found)]
+
+
+ADA = [
+    ("Hi, I am Ada.", "Hello Ada!"),
+    ("What is my name?", "You are Ada."),
+    ("And my favourite colour?", "Green."),
+]
 
 
 def test_conversation_rebuilds_a_session_from_its_traces_in_turn_order(exercise, two_sessions):
-    turns = exercise.conversation("s-ada")
+    mlflow.set_experiment(experiment_id=two_sessions["chat"])
 
-    expected = [
-        ("Hi, I am Ada.", "Hello Ada!"),
-        ("What is my name?", "You are Ada."),
-        ("And my favourite colour?", "Green."),
-    ]
-    found = [tuple(t) for t in turns or []]
-    assert found == expected, (
+    found = _turns(exercise.conversation("s-ada"))
+
+    assert found == ADA, (
         "expected the turns of session 's-ada' only, as (message, reply), ordered by when "
-        f"each turn started (not by when it was recorded):\n{expected}\nfound:\n{found}"
+        f"each turn started (not by when it was recorded):\n{ADA}\nfound:\n{found}"
+    )
+
+
+def test_conversation_reads_the_current_experiment_only(exercise, two_sessions):
+    mlflow.set_experiment(experiment_id=two_sessions["chat"])
+
+    found = _turns(exercise.conversation("s-ada"))
+
+    assert ("An archived question", "An archived answer") not in found, (
+        "expected only the current experiment's turns ('chat'); the experiment 'archive' "
+        f"holds an older turn of the same session id, and conversation returned it:\n{found}"
     )
 
 
@@ -150,5 +192,5 @@ def test_conversation_reads_back_the_agents_own_session(exercise):
     turns = exercise.conversation(SESSION)
 
     expected = [("Hi, I am Ada.", "Hello Ada!"), ("What is my name?", "You are Ada.")]
-    found = [tuple(t) for t in turns or []]
+    found = _turns(turns)
     assert found == expected, f"expected the session's turns {expected}; found {found}"

@@ -11,9 +11,14 @@ import mlflow
 import pytest
 
 from fixtures.data import corpus_dir, load_corpus
+from fixtures.messages import shown
 from fixtures.runs import all_runs
 
-EXTRA_TXT = "Plain text notes.\nThey live in a subfolder and count as a document.\n"
+# Not only ASCII: "length" counts characters, and here characters are not bytes.
+EXTRA_TXT = (
+    "Plain text notes \u2014 na\u00efve caf\u00e9 jottings.\n"
+    "They live in a subfolder and count as a document.\n"
+)
 CHUNK_COLUMNS = ["chunk_id", "path", "source", "chunk_index", "text"]
 
 
@@ -42,23 +47,46 @@ def expected_chunk_count(text: str, size: int, overlap: int) -> int:
     return 0 if not text else 1 + max(0, -(-(len(text) - size) // (size - overlap)))
 
 
+def spark_frame(value, what: str):
+    """``value``, checked to be a Spark DataFrame (classic or Spark Connect)."""
+    from pyspark.sql import DataFrame
+
+    assert isinstance(value, DataFrame), (
+        f"expected {what} to return a Spark DataFrame; got {shown(value)}"
+    )
+    return value
+
+
+def load(exercise, spark, folder: Path):
+    return spark_frame(
+        exercise.load_documents_with_spark(spark, str(folder)), "load_documents_with_spark"
+    )
+
+
+def chunk(exercise, spark, docs, size: int, overlap: int):
+    return spark_frame(
+        exercise.chunk_documents_with_spark(spark, docs, size, overlap),
+        "chunk_documents_with_spark",
+    )
+
+
 def test_every_md_and_txt_file_under_the_folder_is_one_row(exercise, spark, docs_folder):
-    docs = exercise.load_documents_with_spark(spark, str(docs_folder))
+    docs = load(exercise, spark, docs_folder)
 
     found = sorted(file_name(row["path"]) for row in docs.select("path").collect())
     expected = sorted(expected_documents())
     assert found == expected, (
         f"expected one row per .md and .txt file under {docs_folder.name}/, subfolders "
         f"included, and nothing else (no .json, no .py);\nexpected files {expected}\n"
-        f"found files    {found}"
+        f"found files    {shown(found, 600)}"
     )
 
 
 def test_each_row_holds_the_whole_text_of_its_file_and_its_length(exercise, spark, docs_folder):
-    docs = exercise.load_documents_with_spark(spark, str(docs_folder))
+    docs = load(exercise, spark, docs_folder)
 
     assert {"path", "text", "length"} <= set(docs.columns), (
-        f"expected the columns path, text and length; found {docs.columns}"
+        f"expected the columns path, text and length; found {shown(docs.columns)}"
     )
     expected = expected_documents()
     for row in docs.collect():
@@ -66,27 +94,29 @@ def test_each_row_holds_the_whole_text_of_its_file_and_its_length(exercise, spar
         assert row["text"] == expected.get(name), (
             f"expected the text of {name} to be the whole file ({len(expected.get(name, ''))} "
             f"characters); found {len(row['text'] or '')} characters starting "
-            f"{(row['text'] or '')[:60]!r}. Read each file as one value (whole text), "
+            f"{shown((row['text'] or '')[:60])}. Read each file as one value (whole text), "
             "not line by line."
         )
         assert row["length"] == len(expected[name]), (
-            f"expected length {len(expected[name])} (characters) for {name}; found {row['length']}"
+            f"expected length {len(expected[name])} for {name}: its number of characters "
+            f"(not bytes: the file is UTF-8 and not only ASCII); found {shown(row['length'])}"
         )
 
 
 def test_chunks_cover_every_document_with_the_given_size_and_overlap(exercise, spark, docs_folder):
-    docs = exercise.load_documents_with_spark(spark, str(docs_folder))
-    chunks = exercise.chunk_documents_with_spark(spark, docs, chunk_size=300, chunk_overlap=40)
+    docs = load(exercise, spark, docs_folder)
+    chunks = chunk(exercise, spark, docs, 300, 40)
 
     assert chunks.columns == CHUNK_COLUMNS, (
-        f"expected the chunk columns {CHUNK_COLUMNS}, in that order; found {chunks.columns}"
+        f"expected the chunk columns {CHUNK_COLUMNS}, in that order; found {shown(chunks.columns)}"
     )
     by_source: dict[str, list] = {}
     for row in chunks.collect():
         by_source.setdefault(row["source"], []).append(row)
     expected = expected_documents()
     assert sorted(by_source) == sorted(expected), (
-        f"expected the sources (file names) {sorted(expected)}; found {sorted(by_source)}"
+        f"expected the sources (file names) {sorted(expected)}; "
+        f"found {shown(sorted(by_source, key=str), 600)}"
     )
     for source, rows in by_source.items():
         rows.sort(key=lambda r: r["chunk_index"])
@@ -95,7 +125,7 @@ def test_chunks_cover_every_document_with_the_given_size_and_overlap(exercise, s
         want = expected_chunk_count(text, 300, 40)
         assert indexes == list(range(want)), (
             f"expected {source} ({len(text)} characters) to give chunks 0..{want - 1} with "
-            f"chunk_size=300, chunk_overlap=40; found chunk_index values {indexes}"
+            f"chunk_size=300, chunk_overlap=40; found chunk_index values {shown(indexes)}"
         )
         starts = [i * (300 - 40) for i in indexes]
         wrong = [
@@ -103,15 +133,15 @@ def test_chunks_cover_every_document_with_the_given_size_and_overlap(exercise, s
         ]
         assert not wrong, (
             f"expected chunk i of {source} to be its 300 characters from position i * (300 - 40); "
-            f"chunks {wrong} differ (chunk {wrong[0]} is {rows[wrong[0]]['text'][:60]!r}...)"
+            f"chunks {wrong} differ (chunk {wrong[0]} is {shown(rows[wrong[0]]['text'], 80)})"
         )
 
 
 def test_chunk_ids_are_unique_and_do_not_depend_on_the_other_documents(
     exercise, spark, docs_folder
 ):
-    docs = exercise.load_documents_with_spark(spark, str(docs_folder))
-    chunks = exercise.chunk_documents_with_spark(spark, docs, 400, 50)
+    docs = load(exercise, spark, docs_folder)
+    chunks = chunk(exercise, spark, docs, 400, 50)
     rows = chunks.select("chunk_id", "source", "chunk_index").collect()
     ids = [r["chunk_id"] for r in rows]
     assert len(ids) == len(set(ids)), (
@@ -119,27 +149,25 @@ def test_chunk_ids_are_unique_and_do_not_depend_on_the_other_documents(
     )
 
     last = max(r["source"] for r in rows)
-    alone = exercise.chunk_documents_with_spark(
-        spark, docs.filter(docs["path"].endswith("/" + last)), 400, 50
-    )
+    alone = chunk(exercise, spark, docs.filter(docs["path"].endswith("/" + last)), 400, 50)
     ids_alone = {(r["chunk_index"], r["chunk_id"]) for r in alone.collect()}
     ids_together = {(r["chunk_index"], r["chunk_id"]) for r in rows if r["source"] == last}
     assert ids_alone == ids_together, (
         f"expected the chunks of {last} to get the same ids whether it is chunked alone or "
         f"with the other documents (stable ids come from the path and the position, not "
-        f"from a row counter);\nwith the others: {sorted(ids_together)[:3]}...\n"
-        f"alone:           {sorted(ids_alone)[:3]}..."
+        f"from a row counter);\nwith the others: {shown(sorted(ids_together, key=str)[:3])}...\n"
+        f"alone:           {shown(sorted(ids_alone, key=str)[:3])}..."
     )
 
 
 def test_bad_chunk_arguments_fail_on_the_driver_with_a_value_error(exercise, spark, docs_folder):
-    docs = exercise.load_documents_with_spark(spark, str(docs_folder))
+    docs = load(exercise, spark, docs_folder)
 
     try:
         exercise.chunk_documents_with_spark(spark, docs, chunk_size=100, chunk_overlap=100)
     except ValueError as err:
         assert "chunk_overlap" in str(err), (
-            f"expected the ValueError to name chunk_overlap; its message was {str(err)!r}"
+            f"expected the ValueError to name chunk_overlap; its message was {shown(str(err))}"
         )
     else:
         pytest.fail(
@@ -151,7 +179,7 @@ def test_bad_chunk_arguments_fail_on_the_driver_with_a_value_error(exercise, spa
 
 
 def test_ingest_logs_params_and_counts_to_a_new_run(exercise, spark, docs_folder):
-    chunks = exercise.ingest_documents(spark, str(docs_folder), chunk_size=500, chunk_overlap=50)
+    exercise.ingest_documents(spark, str(docs_folder), chunk_size=500, chunk_overlap=50)
 
     runs = all_runs()
     assert len(runs) == 1, f"expected ingest_documents to log to one run; found {len(runs)} runs"
@@ -172,11 +200,36 @@ def test_ingest_logs_params_and_counts_to_a_new_run(exercise, spark, docs_folder
         "total_characters": sum(len(t) for t in documents.values()),
     }
     found = {k: run.data.metrics.get(k) for k in expected}
-    assert found == expected, f"expected the metrics {expected}; found {run.data.metrics}"
-    assert chunks.count() == expected["num_chunks"], (
-        f"expected ingest_documents to return the {expected['num_chunks']} chunks; "
-        f"it returned {chunks.count()} rows"
+    assert found == expected, (
+        f"expected the metrics {expected} (total_characters: the sum of the documents' "
+        f"lengths, in characters); found {run.data.metrics}"
     )
+
+
+def test_ingest_returns_the_chunks_cached_for_the_later_steps(exercise, spark, docs_folder):
+    from pyspark import StorageLevel
+
+    chunks = spark_frame(
+        exercise.ingest_documents(spark, str(docs_folder), chunk_size=500, chunk_overlap=50),
+        "ingest_documents",
+    )
+
+    assert chunks.columns == CHUNK_COLUMNS, (
+        f"expected ingest_documents to return the chunks, with the columns {CHUNK_COLUMNS}; "
+        f"found the columns {shown(chunks.columns)}"
+    )
+    level = chunks.storageLevel
+    assert level != StorageLevel.NONE, (
+        "expected the returned chunks DataFrame to be cached (chunks.cache(), or persist), so "
+        f"that counting them and indexing them later does not chunk again; its storage level "
+        f"is {shown(level)}"
+    )
+    want = sum(expected_chunk_count(t, 500, 50) for t in expected_documents().values())
+    found = chunks.count()
+    assert found == want, (
+        f"expected ingest_documents to return the {want} chunks; it returned {found} rows"
+    )
+    chunks.unpersist()
 
 
 def test_ingest_logs_into_the_run_that_is_already_active(exercise, spark, docs_folder):

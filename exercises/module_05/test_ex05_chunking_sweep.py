@@ -9,6 +9,7 @@ best mrr, which must not matter.
 import mlflow
 import pytest
 
+from fixtures.messages import shown
 from fixtures.runs import all_runs
 
 SCORES = {
@@ -37,14 +38,32 @@ class StandIn:
         if run is not None:
             mlflow.log_metric("num_chunks", chunk_size + chunk_overlap)  # logged by the pipeline
         return {
-            "source_retrieval_rate": SCORES[(chunk_size, chunk_overlap)],
+            "source_retrieval_rate": SCORES.get((chunk_size, chunk_overlap), 0.0),
             "mrr": 0.9 if (chunk_size, chunk_overlap) == (512, 100) else 0.5,
         }
 
 
 def config_of(run) -> tuple:
-    params = run.data.params
-    return (int(params.get("chunk_size", -1)), int(params.get("chunk_overlap", -1)))
+    """(chunk_size, chunk_overlap) from a run's params; a param that is missing or not a
+    whole number is shown as it was logged."""
+
+    def number(name: str):
+        value = run.data.params.get(name)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+
+    return (number("chunk_size"), number("chunk_overlap"))
+
+
+def best_of(value) -> dict:
+    """What sweep_chunking returned, checked to be a dict."""
+    assert isinstance(value, dict), (
+        f"expected sweep_chunking to return a dict with chunk_size, chunk_overlap, "
+        f"source_retrieval_rate, run_id and parent_run_id; got {shown(value)}"
+    )
+    return value
 
 
 def split_runs():
@@ -68,8 +87,8 @@ def test_each_configuration_is_a_child_run_of_one_parent_run(exercise):
         "(mlflow.start_run(..., nested=True) inside the parent) and no other runs; found "
         f"{len(children)} children among {len(runs)} runs"
     )
-    configs = sorted(config_of(r) for r in children)
-    assert configs == sorted(SCORES), (
+    configs = sorted((config_of(r) for r in children), key=str)
+    assert configs == sorted(SCORES, key=str), (
         f"expected the child runs to have the params chunk_size and chunk_overlap of "
         f"{sorted(SCORES)}; found {configs}"
     )
@@ -83,7 +102,8 @@ def test_each_child_run_holds_the_metrics_of_its_configuration(exercise):
     wrong = [
         f"{config_of(r)}: {r.data.metrics}"
         for r in children
-        if abs(r.data.metrics.get("source_retrieval_rate", -1) - SCORES.get(config_of(r), 9)) > 1e-9
+        if config_of(r) not in SCORES
+        or abs(r.data.metrics.get("source_retrieval_rate", -1) - SCORES[config_of(r)]) > 1e-9
         or "mrr" not in r.data.metrics
     ]
     assert children and not wrong, (
@@ -116,7 +136,7 @@ def test_each_configuration_is_evaluated_inside_its_own_child_run(exercise):
 
 
 def test_the_best_configuration_is_recorded_on_the_parent_and_returned(exercise):
-    best = exercise.sweep_chunking(StandIn())
+    best = best_of(exercise.sweep_chunking(StandIn()))
 
     parent, children, _ = split_runs()
     best_child = next((r for r in children if config_of(r) == BEST), None)
@@ -130,7 +150,7 @@ def test_the_best_configuration_is_recorded_on_the_parent_and_returned(exercise)
     found = {k: best.get(k) for k in expected}
     assert found == expected, (
         f"expected the sweep to return {expected} (the highest source_retrieval_rate wins, "
-        f"not the best mrr; on a tie the configuration tried first wins); got {best}"
+        f"not the best mrr; on a tie the configuration tried first wins); got {shown(best, 600)}"
     )
     params, metrics = parent.data.params, parent.data.metrics
     assert (params.get("best_chunk_size"), params.get("best_chunk_overlap")) == ("256", "50"), (
@@ -149,16 +169,18 @@ def test_configurations_whose_overlap_is_not_smaller_than_the_size_are_skipped(e
     def small(chunk_size, chunk_overlap):
         return {"source_retrieval_rate": small_scores.get((chunk_size, chunk_overlap), 0.0)}
 
-    best = exercise.sweep_chunking(small, chunk_sizes=(50, 100), chunk_overlaps=(0, 50, 100))
+    best = best_of(
+        exercise.sweep_chunking(small, chunk_sizes=(50, 100), chunk_overlaps=(0, 50, 100))
+    )
 
     _, children, _ = split_runs()
-    configs = sorted(config_of(r) for r in children)
-    assert configs == sorted(small_scores), (
+    configs = sorted((config_of(r) for r in children), key=str)
+    assert configs == sorted(small_scores, key=str), (
         f"expected child runs only for the valid pairs {sorted(small_scores)} (the overlap must "
         f"be smaller than the size); found {configs}"
     )
-    assert (best["chunk_size"], best["chunk_overlap"]) == (100, 50), (
-        f"expected (100, 50) to win with 0.75; got {best}"
+    assert (best.get("chunk_size"), best.get("chunk_overlap")) == (100, 50), (
+        f"expected (100, 50) to win with 0.75; got {shown(best, 600)}"
     )
 
 
@@ -169,6 +191,6 @@ def test_a_sweep_without_any_valid_pair_is_a_value_error(exercise):
         return
     pytest.fail(
         "expected ValueError when no (chunk_size, chunk_overlap) pair is valid (sizes (50,), "
-        f"overlaps (50, 100)); sweep_chunking returned {got!r}",
+        f"overlaps (50, 100)); sweep_chunking returned {shown(got)}",
         pytrace=False,
     )

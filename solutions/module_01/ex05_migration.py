@@ -35,7 +35,8 @@ def train_and_register(model_name: str, c: float = 1.0) -> ModelVersion:
     version. Registry stages belong to MLflow 2: none is used.
 
     Returns:
-        The new ``ModelVersion``, read back from the registry.
+        The new ``ModelVersion``, read back from the registry once the alias is
+        set (its ``aliases`` include ``MODEL_ALIAS``).
     """
     features, species = _iris()
     model = LogisticRegression(C=c, max_iter=1000).fit(features, species)
