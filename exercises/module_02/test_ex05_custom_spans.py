@@ -2,9 +2,11 @@
 
 import pytest
 
+from fixtures.messages import shown
 from fixtures.traces import (
     assert_child_of,
     children_of,
+    describe_trace,
     find_span,
     root_span,
     span_tree,
@@ -37,7 +39,7 @@ def test_a_review_gets_a_label_and_stars(exercise, llm):
     result = exercise.analyze_review(RAW, llm)
 
     assert result == {"label": "positive", "stars": 5}, (
-        f"expected {{'label': 'positive', 'stars': 5}} for a glowing review; got {result!r}"
+        f"expected {{'label': 'positive', 'stars': 5}} for a glowing review; got {shown(result)}"
     )
 
 
@@ -46,11 +48,14 @@ def test_one_review_is_one_trace_under_the_pipeline_span(exercise, llm):
 
     assert len(traces) == 1, (
         f"expected one trace per review; found {len(traces)}: "
-        + "; ".join(root_span(t).name for t in traces)
+        + "; ".join(describe_trace(t) for t in traces)
         + ". Run the chain and both steps while the pipeline span is open."
     )
     root = root_span(traces[0])
-    assert (root.name, root.span_type) == ("review_pipeline", "CHAIN"), (
+    assert (getattr(root, "name", None), getattr(root, "span_type", None)) == (
+        "review_pipeline",
+        "CHAIN",
+    ), (
         f"expected the root span to be a CHAIN named 'review_pipeline'; found spans:\n"
         f"{span_tree(traces[0])}"
     )
@@ -58,7 +63,8 @@ def test_one_review_is_one_trace_under_the_pipeline_span(exercise, llm):
     inputs = root.inputs if isinstance(root.inputs, dict) else {}
     assert inputs.get("review") == RAW and root.outputs == {"label": "positive", "stars": 5}, (
         f"expected the pipeline span's inputs to hold {{'review': <raw review>}} and its "
-        f"outputs to be the returned dict; found inputs {root.inputs!r}, outputs {root.outputs!r}"
+        f"outputs to be the returned dict; found inputs {shown(root.inputs)}, outputs "
+        f"{shown(root.outputs)}"
     )
 
 
@@ -93,7 +99,7 @@ def test_the_chain_gets_the_text_that_preprocess_cleaned(exercise, llm):
     preprocess = find_span(trace, name="preprocess")
     assert preprocess.inputs == {"review": RAW} and preprocess.outputs == {"review": CLEAN}, (
         f"expected preprocess to record inputs {{'review': <raw>}} and outputs "
-        f"{{'review': {CLEAN!r}}}; found {preprocess.inputs!r} -> {preprocess.outputs!r}"
+        f"{{'review': {CLEAN!r}}}; found {shown(preprocess.inputs)} -> {shown(preprocess.outputs)}"
     )
     prompt = str(find_span(trace, span_type="CHAT_MODEL").inputs)
     assert CLEAN in prompt and "<b>" not in prompt, (
@@ -108,6 +114,6 @@ def test_postprocess_turns_the_reply_into_the_result(exercise, llm):
     postprocess = find_span(trace, name="postprocess")
     assert postprocess.inputs == {"reply": "positive"} and postprocess.outputs == result, (
         f"expected postprocess to record inputs {{'reply': 'positive'}} (the chain's reply) and "
-        f"the result {result!r} as outputs; found {postprocess.inputs!r} -> "
-        f"{postprocess.outputs!r}"
+        f"the result {shown(result)} as outputs; found {shown(postprocess.inputs)} -> "
+        f"{shown(postprocess.outputs)}"
     )

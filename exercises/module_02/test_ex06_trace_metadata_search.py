@@ -7,6 +7,7 @@ import mlflow
 import pytest
 
 from fixtures.clock import frozen_clock
+from fixtures.messages import shown
 from fixtures.traces import only_trace, trace_status
 
 USER_KEY = "mlflow.trace.user"
@@ -18,7 +19,18 @@ def _at(hours: float) -> datetime:
     return NINE + timedelta(hours=hours)
 
 
+def _user_tags(tags):
+    return {k: v for k, v in tags.items() if not k.startswith("mlflow.")}
+
+
 # --- handle_request: what a trace carries ---------------------------------------------------
+
+
+def test_handle_request_thanks_the_user_and_repeats_the_question(exercise):
+    reply = exercise.handle_request("Where is my parcel?", "ada", "s-1", "req-42")
+
+    expected = "Thanks ada, we are looking into: Where is my parcel?"
+    assert reply == expected, f"expected handle_request to return {expected!r}; got {shown(reply)}"
 
 
 def test_the_trace_is_tagged_with_the_channel(exercise):
@@ -26,8 +38,17 @@ def test_the_trace_is_tagged_with_the_channel(exercise):
 
     tags = only_trace().info.tags
     assert tags.get("channel") == "email", (
-        f"expected the trace to carry the tag channel='email'; found tags "
-        f"{ {k: v for k, v in tags.items() if not k.startswith('mlflow.')} }"
+        f"expected the trace to carry the tag channel='email'; found tags {_user_tags(tags)}"
+    )
+
+
+def test_the_channel_tag_defaults_to_web(exercise):
+    exercise.handle_request("Where is my parcel?", "ada", "s-1", "req-42")
+
+    tags = only_trace().info.tags
+    assert tags.get("channel") == "web", (
+        f"expected the trace of a request with the default channel to carry the tag "
+        f"channel='web'; found tags {_user_tags(tags)}"
     )
 
 
@@ -39,7 +60,7 @@ def test_user_and_session_are_mlflow_standard_trace_metadata(exercise):
     assert found == {USER_KEY: "ada", SESSION_KEY: "s-1"}, (
         f"expected the trace metadata to hold the user and the session under MLflow's standard "
         f"keys, {{{USER_KEY!r}: 'ada', {SESSION_KEY!r}: 's-1'}}; found {found} (tags: "
-        f"{ {k: v for k, v in info.tags.items() if not k.startswith('mlflow.')} }). "
+        f"{_user_tags(info.tags)}). "
         "mlflow.update_current_trace(user=..., session_id=...) puts them there."
     )
 
@@ -106,15 +127,21 @@ def _record_traffic(experiment_name, rows):
 @pytest.fixture
 def traffic():
     """Six traces of a support bot at known times (see TRAFFIC), made without the learner's
-    code, and one more in another experiment that no search may return."""
-    _record_traffic("kata-other-bot", [(1.0, "s-1", "web", True)])
+    code, and one more in another experiment that no search may return. That other
+    experiment is the active one when the searches run: they must look only in the
+    experiment they are given."""
     experiment_id, ids = _record_traffic("kata-support-bot", TRAFFIC)
+    _record_traffic("kata-other-bot", [(1.0, "s-1", "web", True)])
     return experiment_id, ids
 
 
 def _named(ids, found):
     """Trace ids as 'trace #n' (row n of TRAFFIC), for messages."""
-    return [f"#{ids.index(t)}" if t in ids else f"{t} (not in this experiment)" for t in found]
+    if not isinstance(found, list | tuple):
+        return shown(found)
+    return [
+        f"#{ids.index(t)}" if t in ids else f"{shown(t)} (not in this experiment)" for t in found
+    ]
 
 
 def _check(exercise, traffic, expected_rows, what, **criteria):
@@ -134,6 +161,7 @@ def test_without_criteria_every_trace_of_the_experiment_oldest_first(exercise, t
 def test_find_traces_by_channel_tag_by_status_or_by_session(exercise, traffic):
     _check(exercise, traffic, [0, 2, 4], "channel='web'", channel="web")
     _check(exercise, traffic, [2, 4], "status='ERROR'", status="ERROR")
+    _check(exercise, traffic, [0, 1, 3, 5], "status='OK'", status="OK")
     _check(exercise, traffic, [0, 1, 4], "session_id='s-1'", session_id="s-1")
 
 
@@ -163,5 +191,18 @@ def test_trace_for_request_finds_a_trace_by_its_client_request_id(exercise, traf
     found = exercise.trace_for_request(experiment_id, "req-3")
     missing = exercise.trace_for_request(experiment_id, "req-99")
 
-    assert found == ids[3], f"expected trace #3 for the request id 'req-3'; got {found!r}"
-    assert missing is None, f"expected None for an unknown request id; got {missing!r}"
+    assert found == ids[3], (
+        f"expected trace #3 for the request id 'req-3'; got {_named(ids, [found])}"
+    )
+    assert missing is None, f"expected None for an unknown request id; got {shown(missing)}"
+
+
+def test_trace_for_request_looks_only_in_the_experiment_it_is_given(exercise, traffic):
+    experiment_id, ids = traffic
+
+    found = exercise.trace_for_request(experiment_id, "req-0")
+
+    assert found == ids[0], (
+        "expected trace #0 of the given experiment for 'req-0' (another experiment, the active "
+        f"one, has a request 'req-0' too); got {_named(ids, [found])}"
+    )

@@ -6,6 +6,7 @@ import pytest
 from mlflow import MlflowClient
 
 from fixtures.llm_server import count_tokens
+from fixtures.messages import shown
 from fixtures.traces import find_span, root_span, search_traces, span_tree
 
 # One MLflow server per test process: keep these tests on one pytest-xdist worker.
@@ -13,6 +14,26 @@ pytestmark = pytest.mark.xdist_group("mlflow_server")
 
 QUESTION = "What is the capital of France?"
 REPLY = "Paris is the capital of France."
+
+
+def test_the_provider_is_not_made_the_global_one(exercise, monkeypatch):
+    from opentelemetry import trace as otel_trace
+    from opentelemetry.util._once import Once
+
+    # A fresh global slot for this test, so that a provider set here is seen (and undone).
+    monkeypatch.setattr(otel_trace, "_TRACER_PROVIDER", None)
+    monkeypatch.setattr(otel_trace, "_TRACER_PROVIDER_SET_ONCE", Once())
+
+    provider = exercise.make_tracer_provider("http://127.0.0.1:9", "0")
+    try:
+        made_global = otel_trace.get_tracer_provider() is provider
+    finally:
+        provider.shutdown()
+    assert not made_global, (
+        "expected make_tracer_provider to return its provider without making it "
+        "OpenTelemetry's global one (trace.set_tracer_provider): other code in the process, "
+        "MLflow's own tracing among it, would start sending its spans through it"
+    )
 
 
 @pytest.fixture
@@ -54,7 +75,7 @@ def _only(traces):
 def test_answer_returns_the_reply_of_the_chat_model(exercise, exported, fake_llm_env):
     reply, _ = exported
 
-    assert reply == REPLY, f"expected answer(...) to return the model's reply; got {reply!r}"
+    assert reply == REPLY, f"expected answer(...) to return the model's reply; got {shown(reply)}"
     sent = [(r.path, r.body.get("model")) for r in fake_llm_env.chat_requests]
     assert sent == [("/v1/chat/completions", "gpt-4o-mini")], (
         "expected one OpenAI chat completion for gpt-4o-mini, sent to OPENAI_BASE_URL; the "
@@ -68,7 +89,7 @@ def test_the_spans_become_one_trace_with_the_chat_span_under_the_request_span(ex
     trace = _only(traces)
     root = root_span(trace)
     chat = find_span(trace, span_type="CHAT_MODEL")
-    assert root.name == "handle_question" and chat.parent_id == root.span_id, (
+    assert getattr(root, "name", None) == "handle_question" and chat.parent_id == root.span_id, (
         f"expected the chat span directly under the request span 'handle_question'; found "
         f"spans:\n{span_tree(trace)}"
     )
@@ -85,8 +106,31 @@ def test_gen_ai_attributes_make_a_chat_model_span_with_model_and_messages(export
     )
     assert QUESTION in str(chat.inputs) and REPLY in str(chat.outputs), (
         "expected the chat span's inputs and outputs to hold the messages (from "
-        f"gen_ai.input.messages and gen_ai.output.messages); found inputs {chat.inputs!r}, "
-        f"outputs {chat.outputs!r}"
+        f"gen_ai.input.messages and gen_ai.output.messages); found inputs {shown(chat.inputs)}, "
+        f"outputs {shown(chat.outputs)}"
+    )
+
+
+def test_the_chat_span_is_named_after_the_model_and_names_its_provider(exported):
+    _, traces = exported
+
+    chat = find_span(_only(traces), span_type="CHAT_MODEL")
+    found = (chat.name, chat.get_attribute("mlflow.llm.provider"))
+    assert found == ("chat gpt-4o-mini", "openai"), (
+        "expected the chat span to be named 'chat <model>', 'chat gpt-4o-mini', and MLflow to "
+        "read the provider 'openai' from gen_ai.provider.name; found the name and provider "
+        f"{shown(found)}"
+    )
+
+
+def test_the_request_span_records_the_question(exported):
+    _, traces = exported
+
+    root = root_span(_only(traces))
+    question = root.attributes.get("question") if root is not None else None
+    assert question == QUESTION, (
+        f"expected the request span 'handle_question' to carry the attribute question = "
+        f"{QUESTION!r}; found {shown(question)}"
     )
 
 

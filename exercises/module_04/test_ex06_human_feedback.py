@@ -6,15 +6,17 @@ import pytest
 from mlflow.entities import AssessmentSource, AssessmentSourceType
 
 from fixtures.assessments import assessment_value, assessments, describe_assessments
+from fixtures.messages import shown
 from fixtures.traces import root_span, span_tree
 
 FEEDBACK = "user_thumbs_up"  # the stub's FEEDBACK_NAME: votes logged by someone else's code
+EXPECTED = {"agent-v1": (3, 1, 0.75), "agent-v2": (0, 2, 0.0)}  # the summary of `votes`
 
 
 def _trace(reply):
     trace_id = getattr(reply, "trace_id", None)
     trace = mlflow.get_trace(trace_id) if trace_id else None
-    assert trace is not None, f"expected Reply.trace_id to be the id of a trace; got {reply!r}"
+    assert trace is not None, f"expected Reply.trace_id to be the id of a trace; got {shown(reply)}"
     return trace
 
 
@@ -23,12 +25,18 @@ def test_answer_returns_the_reply_and_the_id_of_its_trace(exercise):
 
     trace = _trace(reply)
     root = root_span(trace)
-    assert root.span_type == "AGENT" and root.outputs == reply.text, (
+    text = getattr(reply, "text", None)
+    outputs = getattr(root, "outputs", None)
+    assert getattr(root, "span_type", None) == "AGENT" and outputs == text, (
         "expected the trace's root span to be the agent (AGENT) with the reply as its output; "
-        f"found spans:\n{span_tree(trace)}\nand output {root.outputs!r}"
+        f"found spans:\n{span_tree(trace)}\nand output {shown(outputs)} for the reply "
+        f"{shown(text)}"
+    )
+    assert text == exercise._agent_reply("How do I reset my password?"), (
+        f"expected the reply to be the agent's answer (_agent_reply); got {shown(text)}"
     )
     assert "How do I reset my password?" in str(root.inputs), (
-        f"expected the question among the root span's inputs; found {root.inputs!r}"
+        f"expected the question among the root span's inputs; found {shown(root.inputs)}"
     )
 
 
@@ -126,6 +134,7 @@ def votes():
     mlflow.set_experiment("support-agent")
     v1 = _answers_of("agent-v1", 3)
     v2 = _answers_of("agent-v2", 2)
+    _answers_of("agent-v0", 1)  # answered, never voted on: left out of the summary
     _vote(v1[0], "ada", True)
     _vote(v1[0], "bob", True)
     _vote(v1[1], "ada", False)
@@ -136,35 +145,80 @@ def votes():
 
 
 def _found(summary):
-    return {
-        version: (s.thumbs_up, s.thumbs_down, round(s.approval_rate, 4))
-        for version, s in (summary or {}).items()
-    }
+    """{version: (thumbs_up, thumbs_down, approval_rate)}, whatever feedback_summary returned."""
+    if not isinstance(summary, dict):
+        return shown(summary)
+    found = {}
+    for version, s in summary.items():
+        rate = getattr(s, "approval_rate", None)
+        found[version] = (
+            getattr(s, "thumbs_up", None),
+            getattr(s, "thumbs_down", None),
+            round(rate, 4) if isinstance(rate, int | float) else rate,
+        )
+    return found
 
 
 def test_feedback_summary_counts_the_votes_per_agent_version(exercise, votes):
     summary = exercise.feedback_summary()
 
-    expected = {"agent-v1": (3, 1, 0.75), "agent-v2": (0, 2, 0.0)}
-    assert _found(summary) == expected, (
+    assert _found(summary) == EXPECTED, (
         "expected (thumbs_up, thumbs_down, approval_rate) per agent version, keyed by the name "
-        f"of the LoggedModel each trace is linked to:\n{expected}\nfound:\n{_found(summary)}"
+        "of the LoggedModel each trace is linked to, versions without votes (agent-v0) left "
+        f"out:\n{EXPECTED}\nfound:\n{_found(summary)}"
     )
 
 
-def test_feedback_summary_counts_only_human_votes_on_versioned_answers(exercise, votes):
+def test_feedback_summary_counts_only_human_votes(exercise, votes):
     _vote(votes["v1"][1], "judge", True, source_type=AssessmentSourceType.LLM_JUDGE)
+    _vote(votes["v2"][0], "scorer", True, source_type=AssessmentSourceType.CODE)
+
+    summary = exercise.feedback_summary()
+
+    assert _found(summary) == EXPECTED, (
+        f"expected only HUMAN feedback to count, not an LLM judge's or a code scorer's "
+        f"{FEEDBACK!r}:\n{EXPECTED}\nfound:\n{_found(summary)}"
+    )
+
+
+def test_feedback_summary_counts_only_feedback_named_user_thumbs_up(exercise, votes):
     _vote(votes["v2"][0], "ada", True, name="helpfulness")
+
+    summary = exercise.feedback_summary()
+
+    assert _found(summary) == EXPECTED, (
+        f"expected only feedback named {FEEDBACK!r} to count, not a user's 'helpfulness':\n"
+        f"{EXPECTED}\nfound:\n{_found(summary)}"
+    )
+
+
+def test_feedback_summary_skips_answers_linked_to_no_version(exercise, votes):
     unversioned = _traced_answer()
     _vote(unversioned, "ada", True)
 
     summary = exercise.feedback_summary()
 
-    expected = {"agent-v1": (3, 1, 0.75), "agent-v2": (0, 2, 0.0)}
-    assert _found(summary) == expected, (
-        f"expected only HUMAN feedback named {FEEDBACK!r} on traces linked to a model to "
-        f"count (not an LLM judge's, not other feedback, not answers of no version):\n"
-        f"{expected}\nfound:\n{_found(summary)}"
+    assert _found(summary) == EXPECTED, (
+        "expected votes on a trace linked to no agent version (no LoggedModel) to be skipped:"
+        f"\n{EXPECTED}\nfound:\n{_found(summary)}"
+    )
+
+
+def test_feedback_summary_reads_only_the_experiment_it_is_given(exercise, votes):
+    support = mlflow.get_experiment_by_name("support-agent").experiment_id
+    mlflow.set_experiment("other-agent")
+    _vote(_answers_of("agent-v1", 1)[0], "dan", False)
+
+    given = exercise.feedback_summary(support)
+    current = exercise.feedback_summary()
+
+    assert _found(given) == EXPECTED, (
+        "expected feedback_summary(<support-agent's id>) to count the votes of that experiment "
+        f"only, while another experiment is active:\n{EXPECTED}\nfound:\n{_found(given)}"
+    )
+    assert _found(current) == {"agent-v1": (0, 1, 0.0)}, (
+        "expected feedback_summary() to count the votes of the current experiment only, "
+        f"'other-agent': {{'agent-v1': (0, 1, 0.0)}}; found {_found(current)}"
     )
 
 

@@ -89,6 +89,8 @@ class CalculatorAgent(ResponsesAgent):
         ``function_call_output`` item; the final text as ``response.output_text.delta``
         events whose deltas add up to the text of the ``message`` item that follows them.
         Each tool run is a TOOL span named after the tool, with its arguments as inputs.
+        The model is called at most ``MAX_STEPS`` times per request, even when it keeps
+        asking for tools.
         """
         client = openai.OpenAI()  # OPENAI_BASE_URL and OPENAI_API_KEY come from the environment
         messages = [{"role": "system", "content": SYSTEM_PROMPT}]
@@ -129,6 +131,9 @@ def _run_tool(name: str, arguments: str) -> str:
 
 def log_agent(name: str = "agent") -> ModelInfo:
     """Log this file as the agent's code ("models from code") and return its ModelInfo.
+
+    The model's requirements are ``PIP_REQUIREMENTS`` (``pip_requirements=``), so that
+    MLflow does not infer them from the environment (slow).
 
     The file ends with ``mlflow.models.set_model(CalculatorAgent())``, which tells
     MLflow which object in it is the model when the model is loaded back.
