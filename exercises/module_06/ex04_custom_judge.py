@@ -67,7 +67,8 @@ def idioms_judge(judge_model: str) -> Judge:
 def api_mentions(outputs: str) -> int:
     """How many *different* MLflow APIs the answer names: distinct texts such as
     ``mlflow.genai.evaluate`` or ``mlflow.search_traces`` (``mlflow.`` followed by
-    dotted names). Its evaluation metrics are ``api_mentions/<aggregation>`` for each
+    dotted names; a full stop that ends a sentence is not part of a name). Its
+    evaluation metrics are ``api_mentions/<aggregation>`` for each
     of ``AGGREGATIONS``."""
     # TODO: make this a scorer with aggregations=AGGREGATIONS and count the distinct
     #       mlflow.<name>[.<name>...] texts in the answer.

@@ -1,13 +1,20 @@
 """Checks for ex03_llm_judges: built-in LLM judges answered by the fake judge model."""
 
+import json
+
 import mlflow
 import pytest
 from mlflow.entities import SpanType
 
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, judge_failure, verdict
+from fixtures.messages import describe, shown
 from fixtures.traces import search_traces
 
+GUIDELINES = (
+    "The response uses plain language that a newcomer to MLflow understands, "
+    "and spells out any acronym it uses."
+)
 JUDGES = ["correctness", "relevance_to_query", "retrieval_groundedness", "plain_language"]
 RATIONALE = "The documents say so, in plain words."
 
@@ -43,8 +50,27 @@ def _question_of(trace):
 def _evaluate(exercise):
     result = exercise.evaluate_with_judges(qa_app, DATA, JUDGE_MODEL)
     run_id = getattr(result, "run_id", None)
-    assert run_id, f"expected mlflow.genai.evaluate's result to be returned; got {result!r}"
+    assert run_id, f"expected mlflow.genai.evaluate's result to be returned; got {shown(result)}"
     return result, {_question_of(t): t for t in search_traces(run_id=run_id)}
+
+
+# --- the judges ------------------------------------------------------------------------------
+
+
+def test_the_guidelines_judge_checks_the_plain_language_rule(exercise, judge_llm):
+    judges = exercise.builtin_judges(JUDGE_MODEL)
+
+    named = [j for j in judges or [] if getattr(j, "name", None) == "plain_language"]
+    assert len(named) == 1, (
+        f"expected one judge named 'plain_language' among the judges; found {describe(judges)}"
+    )
+    question = list(CASES)[0]
+    named[0](inputs={"question": question}, outputs=CASES[question][0])
+    sent = " ".join(json.dumps(c.body.get("messages")) for c in judge_llm.calls)
+    assert json.dumps(GUIDELINES)[1:-1] in sent, (
+        f"expected the 'plain_language' judge to show the judge model the rule {GUIDELINES!r} "
+        "(Guidelines(guidelines=GUIDELINES, ...)); its request did not contain it"
+    )
 
 
 # --- judges inside mlflow.genai.evaluate ----------------------------------------------------
@@ -161,6 +187,23 @@ def test_judging_a_stored_trace_logs_each_verdict_with_its_llm_judge_source(
             f"expected '{name}' = 'yes' with the judge's rationale {RATIONALE!r}; found "
             f"{assessment_value(found[0])!r} with {found[0].rationale!r}"
         )
+
+
+def test_judging_a_stored_trace_returns_the_feedbacks_it_logged(
+    exercise, judge_llm, production_trace_id
+):
+    judge_llm.server.responder = lambda request: verdict("yes", RATIONALE)
+
+    returned = exercise.judge_trace(production_trace_id, JUDGE_MODEL)
+
+    try:
+        names = sorted(str(getattr(f, "name", None)) for f in returned)
+    except TypeError:
+        names = None
+    assert names == ["plain_language", "relevance_to_query"], (
+        "expected judge_trace to return the two feedbacks it logged (relevance_to_query and "
+        f"plain_language); it returned {shown(returned)}"
+    )
 
 
 def test_a_judge_that_fails_on_a_stored_trace_is_logged_as_an_error_not_raised(

@@ -7,6 +7,7 @@ import pytest
 
 from fixtures.assessments import assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, verdict
+from fixtures.messages import shown
 from fixtures.traces import search_traces
 
 QUESTION = "How do I deploy the newest model version?"
@@ -58,8 +59,9 @@ def test_the_custom_judge_shows_the_judge_model_the_question_and_the_answer(exer
 
     feedback = judge(inputs={"question": QUESTION}, outputs=ANSWER)
 
-    assert getattr(judge, "name", None) == "mlflow3_idioms", (
-        f"expected the judge to be named 'mlflow3_idioms'; found {getattr(judge, 'name', None)!r}"
+    name = getattr(judge, "name", None)
+    assert name == "mlflow3_idioms", (
+        f"expected the judge to be named 'mlflow3_idioms'; found {shown(name)}"
     )
     assert len(judge_llm.calls) == 1, (
         f"expected calling the judge to ask the judge model once; it asked "
@@ -72,8 +74,8 @@ def test_the_custom_judge_shows_the_judge_model_the_question_and_the_answer(exer
             "template variables {{ inputs }} and {{ outputs }} in the instructions."
         )
     source = getattr(feedback, "source", None)
-    assert source is not None and source.source_type == "LLM_JUDGE", (
-        f"expected an LLM_JUDGE feedback; got {feedback!r}"
+    assert getattr(source, "source_type", None) == "LLM_JUDGE", (
+        f"expected an LLM_JUDGE feedback; got {shown(feedback)}"
     )
 
 
@@ -82,13 +84,15 @@ def test_the_custom_judge_asks_for_a_true_or_false_verdict(exercise, judge_llm):
 
     feedback = exercise.idioms_judge(JUDGE_MODEL)(inputs={"question": QUESTION}, outputs=ANSWER)
 
+    assert judge_llm.calls, "expected calling the judge to ask the judge model; it did not"
     schema = (judge_llm.calls[0].body.get("response_format") or {}).get("json_schema", {})
     result_type = schema.get("schema", {}).get("properties", {}).get("result", {}).get("type")
     assert result_type == "boolean", (
         f"expected the judge to ask its model for a boolean verdict (feedback_value_type=bool); "
         f"the request's response schema says the result is {result_type!r}"
     )
-    assert feedback.value is False, f"expected the verdict False; got {feedback.value!r}"
+    value = getattr(feedback, "value", None)
+    assert value is False, f"expected the verdict False; got {shown(value)}"
 
 
 def test_api_mentions_counts_distinct_mlflow_apis(exercise):
@@ -99,7 +103,16 @@ def test_api_mentions_counts_distinct_mlflow_apis(exercise):
     found = exercise.api_mentions(outputs=answer)
     assert found == 3, (
         "expected api_mentions to count 3 distinct MLflow APIs (mlflow.genai.evaluate, "
-        f"mlflow.genai.scorers, mlflow.search_traces); got {found!r}"
+        f"mlflow.genai.scorers, mlflow.search_traces); got {shown(found)}"
+    )
+
+
+def test_api_mentions_does_not_take_a_full_stop_for_part_of_a_name(exercise):
+    answer = "Call mlflow.search_traces. Later, call mlflow.search_traces again."
+    found = exercise.api_mentions(outputs=answer)
+    assert found == 1, (
+        "expected api_mentions to count 1 API (mlflow.search_traces, named twice; the full "
+        f"stop after the first one ends the sentence, not the name); got {shown(found)}"
     )
 
 
@@ -150,11 +163,11 @@ def test_the_metric_history_follows_the_versions_in_order(exercise, judge_llm):
     expected = [(v, (low + high) / 2) for v, (low, high) in MENTIONS.items()]
     assert [(v, pytest.approx(x)) for v, x in expected] == mentions, (
         f"expected the history of api_mentions/mean, oldest first, to be {expected}; "
-        f"found {mentions}"
+        f"found {shown(mentions)}"
     )
     assert [(v, pytest.approx(x)) for v, x in [("v1", 0.0), ("v2", 1.0), ("v3", 1.0)]] == idioms, (
         "expected the history of mlflow3_idioms/mean to be [('v1', 0.0), ('v2', 1.0), "
-        f"('v3', 1.0)] (v1 recommends a registry stage); found {idioms}"
+        f"('v3', 1.0)] (v1 recommends a registry stage); found {shown(idioms)}"
     )
 
 
@@ -179,5 +192,5 @@ def test_the_history_is_read_from_the_store_not_remembered(exercise, mlflow_stor
 
     assert history == [("a", 1.0), ("b", 2.5)], (
         "expected only the runs of the active experiment that have the app_version tag and "
-        f"the metric, oldest run first: [('a', 1.0), ('b', 2.5)]; found {history}"
+        f"the metric, oldest run first: [('a', 1.0), ('b', 2.5)]; found {shown(history)}"
     )

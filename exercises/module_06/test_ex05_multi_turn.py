@@ -4,9 +4,11 @@ import json
 
 import mlflow
 import pytest
+from mlflow.entities import AssessmentSource, AssessmentSourceType
 
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL, verdict
+from fixtures.messages import describe, shown
 from fixtures.traces import search_traces, span_tree
 
 SESSION = "mlflow.trace.session"
@@ -47,7 +49,7 @@ def test_a_conversation_is_one_trace_per_turn_in_one_session(exercise):
     replies = exercise.run_conversation("s-1", ["hello", "book a room", "thanks"], reply_fn)
 
     assert replies == ["reply 1", "reply 2", "reply 3"], (
-        f"expected run_conversation to return the replies in order; got {replies!r}"
+        f"expected run_conversation to return the replies in order; got {shown(replies)}"
     )
     traces = search_traces()
     assert len(traces) == 3, f"expected one trace per turn (3); found {len(traces)}"
@@ -82,22 +84,28 @@ def test_the_reply_function_sees_the_whole_conversation_so_far(exercise):
     ]
     assert len(seen) == 2 and seen[-1] == expected_last, (
         f"expected reply_fn to get the whole history on the second turn, {expected_last}; "
-        f"it got {seen[-1] if seen else 'no call'}"
+        f"it got {shown(seen[-1]) if seen else 'no call'}"
     )
 
 
 # --- judging whole conversations ----------------------------------------------------------
 
 
+ELSEWHERE = ("Is this conversation in another experiment?", "Yes, the default one.")
+
+
 @pytest.fixture
 def conversations():
-    """Two sessions recorded with MLflow's public API, and one trace outside any session."""
+    """Two sessions recorded with MLflow's public API in the active experiment, one trace
+    outside any session, and a conversation in another experiment that is not active."""
 
     @mlflow.trace(name="chat_turn")
     def turn(message, reply, session):
         mlflow.update_current_trace(session_id=session)
         return reply
 
+    turn(*ELSEWHERE, "session-elsewhere")  # in the Default experiment
+    mlflow.set_experiment("kata-ex05-conversations")
     for session, pairs in CONVERSATIONS.items():
         for message, reply in pairs:
             turn(message, reply, session)
@@ -121,6 +129,11 @@ def test_each_judge_is_asked_once_per_conversation_with_the_whole_conversation(
     exercise.evaluate_conversations(JUDGE_MODEL)
 
     calls = [json.dumps(c.body.get("messages")) for c in judge_llm.calls]
+    elsewhere = [c for c in calls if ELSEWHERE[0] in c]
+    assert not elsewhere, (
+        "expected only the conversations of the active experiment to be judged; the judges "
+        f"were also asked {len(elsewhere)} times about a conversation of another experiment"
+    )
     assert len(calls) == len(CONVERSATIONS) * len(JUDGES), (
         f"expected {len(CONVERSATIONS) * len(JUDGES)} judge calls (2 judges x 2 conversations); "
         f"found {len(calls)}. Session-level judges use {{{{ conversation }}}} in their "
@@ -132,6 +145,28 @@ def test_each_judge_is_asked_once_per_conversation_with_the_whole_conversation(
             f"expected each judge to see the whole conversation {session!r} (every message and "
             f"reply) in one call; {len(whole)} of the calls did"
         )
+
+
+def test_each_conversation_judge_asks_for_a_true_or_false_verdict(
+    exercise, judge_llm, conversations
+):
+    judges = exercise.conversation_judges(JUDGE_MODEL)
+
+    named = {getattr(j, "name", None): j for j in judges or []}
+    assert set(named) == set(JUDGES), (
+        f"expected two judges named {JUDGES}; found {describe(judges)}"
+    )
+    session = [t for t in search_traces() if _session_of(t) == "session-happy"]
+    for name in JUDGES:
+        named[name](session=session)
+    asked = {}
+    for name, call in zip(JUDGES, judge_llm.calls, strict=False):
+        schema = (call.body.get("response_format") or {}).get("json_schema") or {}
+        asked[name] = schema.get("schema", {}).get("properties", {}).get("result", {}).get("type")
+    assert asked == dict.fromkeys(JUDGES, "boolean"), (
+        "expected each judge to ask its model for a true/false verdict "
+        f"(feedback_value_type=bool); the requests' response schemas say {asked}"
+    )
 
 
 def test_the_verdicts_land_on_the_first_trace_of_each_session(exercise, judge_llm, conversations):
@@ -169,4 +204,41 @@ def test_session_verdicts_reads_them_back_by_session(exercise, judge_llm, conver
         "session-happy": dict.fromkeys(JUDGES, True),
         "session-sad": dict.fromkeys(JUDGES, False),
     }
-    assert verdicts == expected, f"expected session_verdicts() == {expected}; got {verdicts}"
+    assert verdicts == expected, f"expected session_verdicts() == {expected}; got {shown(verdicts)}"
+
+
+def test_session_verdicts_keeps_only_the_conversation_judges_of_the_active_experiment(
+    exercise, conversations
+):
+    judged = {}  # verdicts logged directly: no judge model needed
+    for trace in search_traces():
+        session = _session_of(trace)
+        if session and session not in judged:
+            judged[session] = trace.info.trace_id
+            for name in JUDGES:
+                mlflow.log_feedback(
+                    trace_id=trace.info.trace_id,
+                    name=name,
+                    value=session == "session-happy",
+                    source=AssessmentSource(
+                        source_type=AssessmentSourceType.LLM_JUDGE, source_id=JUDGE_MODEL
+                    ),
+                )
+    mlflow.log_feedback(
+        trace_id=judged["session-happy"],
+        name="user_thumbs_up",
+        value=False,
+        source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="a user"),
+    )
+
+    verdicts = exercise.session_verdicts()
+
+    expected = {
+        "session-happy": dict.fromkeys(JUDGES, True),
+        "session-sad": dict.fromkeys(JUDGES, False),
+    }
+    assert verdicts == expected, (
+        f"expected session_verdicts() == {expected}: only the verdicts named {JUDGES}, only for "
+        "the sessions of the active experiment (not 'session-elsewhere' in another "
+        f"experiment), not the user's 'user_thumbs_up' feedback; got {shown(verdicts)}"
+    )

@@ -8,8 +8,11 @@ $2.00/$8.00 per million input/output tokens; tokens are words.
 
 import mlflow
 import pytest
+from mlflow.entities import SpanType
+from mlflow.tracing.constant import SpanAttributeKey
 
 from fixtures.graded_qa import LARGE_MODEL, SMALL_MODEL, graded_responder, known_questions
+from fixtures.messages import shown
 from fixtures.traces import search_traces
 
 QUESTIONS = known_questions()[:4]  # kata-small knows 2 of them
@@ -34,9 +37,20 @@ def graded_models(fake_llm_env, model_prices):
 
 
 def _row(table, model):
-    rows = [r for r in table or [] if r.get("model") == model]
-    assert len(rows) == 1, f"expected one row for {model!r} in the table; found {table}"
+    try:
+        rows = [r for r in table if isinstance(r, dict) and r.get("model") == model]
+    except TypeError:
+        rows = []
+    assert len(rows) == 1, f"expected one row for {model!r} in the table; found {shown(table)}"
     return rows[0]
+
+
+@mlflow.trace(span_type=SpanType.CHAT_MODEL)
+def _unpriced_call(question):
+    """An LLM call whose span has token usage but names no model: nothing can price it."""
+    usage = {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}
+    mlflow.get_current_active_span().set_attribute(SpanAttributeKey.CHAT_USAGE, usage)
+    return "an answer"
 
 
 # --- picking a model --------------------------------------------------------------------------
@@ -46,20 +60,40 @@ def test_the_cheapest_model_that_meets_the_bar_is_picked(exercise):
     picked = exercise.cheapest_meeting_bar(TABLE, 0.7)
     assert picked == "medium", (
         "expected 'medium': of the models with quality >= 0.7 (small, medium, large) it costs "
-        f"least per request; got {picked!r}"
+        f"least per request; got {shown(picked)}"
     )
 
 
 def test_meeting_the_bar_exactly_is_enough(exercise):
     picked = exercise.cheapest_meeting_bar(TABLE, 0.75)
     assert picked == "medium", (
-        f"expected 'medium' (quality 0.75 meets a bar of 0.75); got {picked!r}"
+        f"expected 'medium' (quality 0.75 meets a bar of 0.75); got {shown(picked)}"
     )
 
 
 def test_no_model_is_picked_when_none_meets_the_bar(exercise):
     picked = exercise.cheapest_meeting_bar(TABLE, 0.99)
-    assert picked is None, f"expected None: no model reaches quality 0.99; got {picked!r}"
+    assert picked is None, f"expected None: no model reaches quality 0.99; got {shown(picked)}"
+
+
+# --- the scorer -------------------------------------------------------------------------------
+
+
+def test_correct_finds_the_expected_response_whatever_its_case(exercise):
+    expectations = {"expected_response": "Aliases"}
+
+    found = [
+        getattr(result, "value", result)  # a plain value, or a Feedback's
+        for result in (
+            exercise.correct(outputs=text, expectations=expectations)
+            for text in ("Use ALIASES now.", "use aliases", "Use stages.")
+        )
+    ]
+
+    assert found == [True, True, False], (
+        "expected correct to be True for 'Use ALIASES now.' and 'use aliases' (the expected "
+        f"response 'Aliases', ignoring case) and False for 'Use stages.'; got {shown(found)}"
+    )
 
 
 # --- the evaluation runs and the table --------------------------------------------------------
@@ -113,5 +147,20 @@ def test_the_table_shows_quality_and_cost_per_request_of_each_model(exercise, gr
         found = {key: row.get(key) for key in expected}
         assert found == expected, (
             f"expected the row of {model} to be {expected} (cost from the local price table and "
-            f"each trace's token usage, averaged over the run's traces); found {found}"
+            f"each trace's token usage, averaged over the run's traces); found {shown(found)}"
         )
+
+
+def test_cost_per_request_is_none_when_nothing_priced_the_traces(exercise):
+    with mlflow.start_run(run_name="unpriced", tags={"model": "unpriced"}) as run:
+        mlflow.log_metric("correct/mean", 0.5)
+        for question in ("What replaced stages?", "Which decorator traces?"):
+            _unpriced_call(question)
+
+    table = exercise.cost_quality_table([run.info.run_id])
+
+    row = _row(table, "unpriced")
+    assert row.get("cost_per_request", "missing") is None, (
+        "expected cost_per_request None for a run whose traces have token usage but no cost "
+        f"(nothing priced them), not a cost of 0; found {shown(row.get('cost_per_request'))}"
+    )

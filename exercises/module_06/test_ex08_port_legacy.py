@@ -11,6 +11,7 @@ from mlflow.entities import SpanType
 
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.judges import JUDGE_MODEL
+from fixtures.messages import shown
 from fixtures.traces import search_traces, span_tree
 
 pytestmark = pytest.mark.usefixtures("mlflow_3_idioms_only")
@@ -30,7 +31,8 @@ JUDGES = ["equivalence", "correctness", "retrieval_groundedness"]
 
 @mlflow.trace(span_type=SpanType.RETRIEVER)
 def _retrieve(question):
-    return [{"page_content": DOCS[question], "metadata": {"doc_uri": "docs.md"}}]
+    text = DOCS.get(question, "No document mentions this.")
+    return [{"page_content": text, "metadata": {"doc_uri": "docs.md"}}]
 
 
 @mlflow.trace(name="rag", span_type=SpanType.CHAIN)
@@ -52,7 +54,7 @@ def test_the_legacy_table_becomes_records_of_inputs_and_expectations(exercise):
     ]
     assert records == expected, (
         "expected each row to become {'inputs': {'question': ...}, 'expectations': "
-        f"{{'expected_response': <ground_truth>}}}}; got {records}"
+        f"{{'expected_response': <ground_truth>}}}}; got {shown(records)}"
     )
 
 
@@ -66,7 +68,7 @@ def test_the_predict_fn_calls_the_legacy_model_with_one_question(exercise):
     answer = exercise.as_predict_fn(legacy)(question="What is MLflow?")
 
     assert answer == "answer to What is MLflow?", (
-        f"expected predict(question=...) to return the model's one answer; got {answer!r}"
+        f"expected predict(question=...) to return the model's one answer; got {shown(answer)}"
     )
     assert len(seen) == 1 and list(seen[0]["question"]) == ["What is MLflow?"], (
         "expected the legacy model to get a DataFrame with a 'question' column holding the "
@@ -77,7 +79,9 @@ def test_the_predict_fn_calls_the_legacy_model_with_one_question(exercise):
 def test_the_ported_evaluation_runs_the_three_replacement_judges_on_every_row(exercise, judge_llm):
     result = exercise.port_evaluation(model_fn, EVAL_DATA, JUDGE_MODEL)
 
-    metrics = mlflow.get_run(result.run_id).data.metrics
+    run_id = getattr(result, "run_id", None)
+    assert run_id, f"expected mlflow.genai.evaluate's result to be returned; got {shown(result)}"
+    metrics = mlflow.get_run(run_id).data.metrics
     for name in JUDGES:
         assert metrics.get(f"{name}/mean") == pytest.approx(1.0), (
             f"expected the metric {name}/mean = 1.0 (the fake judge says yes); found {metrics}"
@@ -86,7 +90,7 @@ def test_the_ported_evaluation_runs_the_three_replacement_judges_on_every_row(ex
         f"expected {len(EVAL_DATA) * len(JUDGES)} judge calls (3 judges x {len(EVAL_DATA)} "
         f"rows); found {len(judge_llm.calls)}"
     )
-    for trace in search_traces(run_id=result.run_id):
+    for trace in search_traces(run_id=run_id):
         found = {a.name for a in assessments(trace, source_type="LLM_JUDGE")}
         assert set(JUDGES) <= found, (
             f"expected verdicts of {JUDGES} on every row's trace; found "
@@ -97,9 +101,11 @@ def test_the_ported_evaluation_runs_the_three_replacement_judges_on_every_row(ex
 def test_the_ground_truth_is_logged_as_the_expected_response(exercise, judge_llm):
     result = exercise.port_evaluation(model_fn, EVAL_DATA, JUDGE_MODEL)
 
+    run_id = getattr(result, "run_id", None)
+    assert run_id, f"expected mlflow.genai.evaluate's result to be returned; got {shown(result)}"
     logged = sorted(
         assessment_value(a)
-        for trace in search_traces(run_id=result.run_id)
+        for trace in search_traces(run_id=run_id)
         for a in assessments(trace, name="expected_response")
     )
     assert logged == sorted(EVAL_DATA["ground_truth"]), (
@@ -119,4 +125,4 @@ def test_the_means_are_reported_under_the_legacy_names(exercise):
     legacy = exercise.in_legacy_terms(metrics)
 
     expected = {"answer_similarity": 0.5, "answer_correctness": 0.75, "faithfulness": 1.0}
-    assert legacy == expected, f"expected {expected}; got {legacy}"
+    assert legacy == expected, f"expected {expected}; got {shown(legacy)}"

@@ -1,8 +1,12 @@
 """Checks for ex01_register_agent: prompt, retriever and LLM settings versioned as one model."""
 
+import re
+
 import mlflow
 import pytest
+from mlflow.types.responses import ResponsesAgentRequest
 
+from fixtures.messages import shown
 from fixtures.production import answer_text, logged_model_id, request_for
 from fixtures.prompts import linked_prompts
 from fixtures.registry import aliases_of, model_versions, stages_of
@@ -52,6 +56,58 @@ def documents_in(text: str) -> list[str]:
     return [name for name, doc in DOCS.items() if doc in text]
 
 
+def test_retrieve_ranks_documents_by_distinct_shared_words_ties_in_document_order(exercise):
+    documents = {
+        "none": "Delta epsilon.",
+        "repeats": "beta beta beta beta",  # one distinct shared word, four times
+        "one": "Alpha and delta.",  # one shared word, after 'repeats': a tie
+        "all": "ALPHA, Beta and gamma.",  # three shared words, in any case
+        "two": "gamma then beta",
+    }
+    agent = exercise.SupportAgent(config(exercise, "prompts:/support/1", top_k=4), documents)
+
+    found = agent.retrieve("Alpha beta gamma?")
+
+    expected = [documents[n] for n in ("all", "two", "repeats", "one")]
+    assert found == expected, (
+        f"expected the top_k=4 texts by distinct shared words, best first, ties in the "
+        f"documents' order:\n  expected {expected}\n  got      {shown(found, 600)}"
+    )
+
+
+def test_agent_params_are_the_four_settings_as_strings(exercise):
+    params = exercise.agent_params(
+        config(exercise, "prompts:/support/2", top_k=3, llm_model="gpt-4o", temperature=0.5)
+    )
+
+    expected = {
+        "prompt_uri": "prompts:/support/2",
+        "retriever_top_k": "3",
+        "llm_model": "gpt-4o",
+        "llm_temperature": "0.5",
+    }
+    assert params == expected, f"expected {expected} (every value a string); got {shown(params)}"
+
+
+def test_the_prompt_gets_the_documents_best_first_joined_by_blank_lines(
+    exercise, prompts, fake_llm_env
+):
+    agent = exercise.SupportAgent(config(exercise, prompts["1"], top_k=3), DOCS)
+    request = ResponsesAgentRequest(input=[{"role": "user", "content": QUESTION}])
+
+    agent.predict(request)
+
+    body, _ = sent_prompt(fake_llm_env)
+    context = "\n\n".join(DOCS[n] for n in ("registry.md", "prompts.md", "tracing.md"))
+    filled = TEMPLATES["1"].replace("{{context}}", context).replace("{{question}}", QUESTION)
+    expected = [{"role": "user", "content": filled}]
+    assert body.get("messages") == expected, (
+        f"expected one user message: prompt support/1 filled with the top_k=3 documents, best "
+        f"first (ties in the documents' order), joined by blank lines:\n  expected {expected}\n"
+        f"  got      {shown(body.get('messages'), 1200)}"
+    )
+
+
 def test_register_agent_adds_a_registry_version_backed_by_a_logged_model(exercise, prompts):
     version = exercise.register_agent(config(exercise, prompts["1"]), DOCS)
 
@@ -60,7 +116,9 @@ def test_register_agent_adds_a_registry_version_backed_by_a_logged_model(exercis
         f"expected one version of the registered model '{MODEL}'; found versions "
         f"{[str(v.version) for v in versions]}. Pass registered_model_name= to log_model."
     )
-    assert str(version.version) == "1", f"expected the new ModelVersion back; got {version!r}"
+    assert str(getattr(version, "version", None)) == "1", (
+        f"expected the new ModelVersion back; got {shown(version)}"
+    )
     source = versions[0].source
     assert source.startswith("models:/m-"), (
         f"expected the version's source to be the LoggedModel's URI (models:/<model_id>); "
@@ -101,6 +159,19 @@ def test_the_logged_model_is_linked_to_its_prompt_version(exercise, prompts):
     )
 
 
+def test_the_model_declares_exactly_the_given_pip_requirements(exercise, prompts):
+    exercise.register_agent(config(exercise, prompts["1"]), DOCS)
+
+    path = mlflow.pyfunc.get_model_dependencies(f"models:/{MODEL}/1")
+    with open(path, encoding="utf-8") as file:
+        lines = [line.split("#")[0].strip() for line in file]
+    names = sorted(re.split(r"[<>=!~;\[ ]", line)[0].lower() for line in lines if line)
+    assert names == ["mlflow", "openai"], (
+        f"expected the model's requirements to be PIP_REQUIREMENTS (mlflow, openai), given "
+        f"to log_model as pip_requirements= (inferring them is slow); found {names}"
+    )
+
+
 def test_each_new_version_becomes_the_challenger_and_no_stage_is_used(exercise, prompts):
     exercise.register_agent(config(exercise, prompts["1"]), DOCS)
     exercise.register_agent(config(exercise, prompts["2"]), DOCS)
@@ -130,6 +201,30 @@ def test_promote_points_champion_at_the_version_and_retires_its_challenger_alias
         f"found {after_second}"
     )
     assert stages_of(MODEL) == {}, f"expected no registry stages; found {stages_of(MODEL)}"
+
+
+def test_register_agent_registers_under_the_model_name_it_is_given(exercise, prompts):
+    exercise.register_agent(config(exercise, prompts["1"]), DOCS, model_name="billing-agent")
+
+    got = ([str(v.version) for v in model_versions("billing-agent")], aliases_of("billing-agent"))
+    assert got == (["1"], {"challenger": "1"}), (
+        f"expected version 1 of 'billing-agent' as its challenger (model_name='billing-agent'); "
+        f"found versions and aliases {got}; versions of '{MODEL}': "
+        f"{[str(v.version) for v in model_versions(MODEL)]}"
+    )
+
+
+def test_promote_keeps_the_challenger_alias_of_another_version(exercise, prompts):
+    exercise.register_agent(config(exercise, prompts["1"]), DOCS)
+    exercise.register_agent(config(exercise, prompts["2"]), DOCS)
+
+    exercise.promote(MODEL, "1")
+
+    assert aliases_of(MODEL) == {"champion": "1", "challenger": "2"}, (
+        f"expected promote(..., '1') to leave the challenger alias on version 2 (it retires the "
+        f"challenger alias only when it pointed at the promoted version); found "
+        f"{aliases_of(MODEL)}"
+    )
 
 
 def test_the_champion_answers_with_the_settings_it_was_registered_with(
@@ -182,6 +277,20 @@ def test_load_agent_follows_the_alias_to_another_versions_settings(exercise, pro
     )
     assert text.startswith("Be brief and friendly."), (
         f"expected the prompt of version 2 (support/2); the LLM received:\n{text}"
+    )
+
+
+def test_load_agent_loads_the_alias_it_is_given(exercise, prompts, fake_llm_env):
+    exercise.register_agent(config(exercise, prompts["1"]), DOCS)
+    exercise.register_agent(config(exercise, prompts["2"], llm_model="gpt-4o"), DOCS)
+    mlflow.MlflowClient().set_registered_model_alias(MODEL, "champion", "1")
+
+    exercise.load_agent(MODEL, "challenger").predict(request_for(QUESTION))
+
+    body, _ = sent_prompt(fake_llm_env)
+    assert body.get("model") == "gpt-4o", (
+        f"expected load_agent(..., 'challenger') to load version 2 (model gpt-4o), not the "
+        f"champion; the request used model={body.get('model')!r}"
     )
 
 

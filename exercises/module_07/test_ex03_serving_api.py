@@ -10,8 +10,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from mlflow.tracing.export.async_export_queue import Task
 
 from fixtures.clock import frozen_clock
+from fixtures.messages import shown
 from fixtures.production import (
     FAIL_QUESTION,
     good_answers,
@@ -117,8 +119,13 @@ def test_each_request_is_one_trace_with_its_client_request_id(exercise, path):
         f"found spans:\n{span_tree(found[0])}"
     )
     if path == "/predict":
-        assert json_of(response).get("trace_id") == found[0].info.trace_id, (
+        body = json_of(response)
+        assert body.get("trace_id") == found[0].info.trace_id, (
             f"expected trace_id {found[0].info.trace_id} in the body; got {response.text}"
+        )
+        assert body.get("request_id") == "req-0042", (
+            f"expected request_id 'req-0042' (the X-Request-ID header) in the body; got "
+            f"{response.text}"
         )
 
 
@@ -187,6 +194,63 @@ def test_requests_over_the_limit_get_429_with_retry_after(exercise):
         f"expected the key to be allowed again after waiting Retry-After={retry_after} "
         f"seconds (the clock is frozen; read it with time.time() or time.monotonic()); "
         f"got {later.status_code}"
+    )
+
+
+def test_the_rate_limiter_does_not_count_refused_requests(exercise):
+    with frozen_clock("2025-06-02 12:00:00") as clock:
+        limiter = exercise.RateLimiter(limit=2, window_seconds=10)
+        waits = [limiter.hit("k"), limiter.hit("k")]  # t=0: both allowed
+        clock.tick(5)
+        waits.append(limiter.hit("k"))  # t=5: refused, 5 s until the first two leave
+        clock.tick(5.5)
+        waits.append(limiter.hit("k"))  # t=10.5: the window holds nothing: allowed
+        clock.tick(1)
+        waits.append(limiter.hit("k"))  # t=11.5: one request (t=10.5) in it: allowed
+
+    try:
+        got = [round(float(w), 3) for w in waits]
+    except (TypeError, ValueError):
+        got = waits
+    assert got == [0.0, 0.0, 5.0, 0.0, 0.0], (
+        f"expected RateLimiter(limit=2, window_seconds=10).hit at t=0, 0, 5, 10.5, 11.5 to "
+        f"return [0.0, 0.0, 5.0, 0.0, 0.0] (a refused request is not counted); got "
+        f"{shown(got)}"
+    )
+
+
+def test_the_app_keeps_serving_the_version_it_loaded_at_start(exercise):
+    with TestClient(exercise.create_app(KEYS)) as client:
+        register_canned_agent("support-agent", {QUESTION: "A newer answer."}, alias="champion")
+        response = ask(client)
+
+    answer = json_of(response).get("answer")
+    assert answer == ANSWER, (
+        f"expected the app to answer with the champion it loaded when it started ({ANSWER!r}), "
+        f"even after the alias moved to a new version; got {shown(answer)}. Load the model "
+        "once, in the lifespan handler, not on every request."
+    )
+
+
+def test_the_app_flushes_the_queued_traces_when_it_stops(exercise, tracing_settings, monkeypatch):
+    app = exercise.create_app(KEYS)
+    tracing_settings.async_logging(True)  # as in production: traces leave in the background
+    handle = Task.handle
+
+    def slow_export(task):
+        time.sleep(0.5)  # a busy tracking server: the trace is still queued when the app stops
+        handle(task)
+
+    monkeypatch.setattr(Task, "handle", slow_export)
+    with TestClient(app) as client:
+        response = ask(client, **{"X-Request-ID": "req-shutdown"})
+
+    assert response.status_code == 200, f"expected 200; got {response.status_code}"
+    stored = search_traces(flush=False)  # what is in the store, without flushing for the app
+    assert len(stored) == 1, (
+        f"expected the request's trace in the store as soon as the app has stopped; found "
+        f"{len(stored)} traces. With async logging, flush the trace queue when the app stops "
+        "(mlflow.flush_trace_async_logging() in the lifespan handler)."
     )
 
 

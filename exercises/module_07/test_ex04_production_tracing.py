@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow.environment_variables import MLFLOW_ENABLE_ASYNC_TRACE_LOGGING
 
+from fixtures.messages import shown
 from fixtures.production import trace_text
-from fixtures.traces import root_span, search_traces
+from fixtures.traces import find_spans, root_span, search_traces, span_tree
 
 API_KEY = "sk-proj-9f8e7d6c5b4a3210"
 EMAIL = "jane.doe@example.com"
@@ -54,6 +55,15 @@ def leaks(traces) -> list[str]:
             if secret in trace_text(t)]  # fmt: skip
 
 
+def as_lists(value):
+    """``value`` with its tuples as lists: redact may rebuild a tuple as either."""
+    if isinstance(value, dict):
+        return {key: as_lists(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_lists(item) for item in value]
+    return value
+
+
 def test_redact_replaces_api_keys_and_email_addresses_in_nested_values(exercise):
     value = {
         "message": MESSAGE,
@@ -61,9 +71,10 @@ def test_redact_replaces_api_keys_and_email_addresses_in_nested_values(exercise)
         "tokens": 12,
         "urgent": True,
         "note": None,
+        "pair": (API_KEY, 3),
     }
 
-    cleaned = exercise.redact(value)
+    cleaned = as_lists(exercise.redact(value))
 
     expected = {
         "message": CLEAN,
@@ -71,10 +82,12 @@ def test_redact_replaces_api_keys_and_email_addresses_in_nested_values(exercise)
         "tokens": 12,
         "urgent": True,
         "note": None,
+        "pair": ["[REDACTED]", 3],
     }
     assert cleaned == expected, (
         f"expected every API key and e-mail address in the strings replaced by '[REDACTED]', "
-        f"and everything else kept as it was:\n  expected {expected}\n  got      {cleaned}"
+        f"and everything else kept as it was (a tuple may come back as a list):\n"
+        f"  expected {expected}\n  got      {shown(cleaned, 1000)}"
     )
 
 
@@ -183,6 +196,39 @@ def test_each_chat_request_is_one_trace_of_the_message_and_reply_without_secrets
     assert any("hi" in text for text in inputs) and any(CLEAN in text for text in inputs), (
         f"expected each trace's root span to record the (redacted) message as its input; "
         f"found inputs {inputs}"
+    )
+    outputs = [str(root_span(t).outputs) for t in traces]
+    assert any("You said: hi" in text for text in outputs), (
+        f"expected the root span of the 'hi' request to record the reply 'You said: hi' as its "
+        f"output; found outputs {outputs}"
+    )
+
+
+def test_the_request_span_wraps_the_agents_own_span(exercise):
+    with TestClient(exercise.create_app(echo_agent)) as client:
+        client.post("/chat", json={"message": "hi"})
+
+    traces = stored_traces()
+    assert len(traces) == 1, f"expected one trace for one request; found {len(traces)}"
+    root = root_span(traces[0])
+    agents = find_spans(traces[0], name="echo_agent")
+    assert root is not None and agents and agents[0].parent_id == root.span_id, (
+        f"expected the agent's own span (echo_agent) under a span of the app's around the "
+        f"call; found spans:\n{span_tree(traces[0])}"
+    )
+
+
+def test_the_app_samples_at_the_ratio_it_was_given(exercise):
+    with TestClient(exercise.create_app(echo_agent, sampling_ratio=0.0)) as client:
+        replies = [client.post("/chat", json={"message": f"hi {n}"}) for n in range(5)]
+
+    assert [r.status_code for r in replies] == [200] * 5, (
+        f"expected POST /chat to answer 200; got {[r.status_code for r in replies]}"
+    )
+    kept = len(stored_traces())
+    assert kept == 0, (
+        f"expected create_app(agent, sampling_ratio=0.0) to keep no trace of 5 requests; "
+        f"{kept} were kept. Pass the ratio on to configure_production_tracing."
     )
 
 

@@ -8,6 +8,7 @@ from langchain_openai import ChatOpenAI
 from pyspark import cloudpickle
 
 from fixtures.batch_sentiment import batch_sentiment_responder, numbered_lines
+from fixtures.messages import shown
 from fixtures.runs import all_runs
 from fixtures.sentiment import generate_reviews
 
@@ -50,9 +51,9 @@ def test_label_batch_labels_a_whole_batch_with_one_model_call(exercise, fake_llm
         f"expected ONE model call for a batch of 7 reviews; the model was called {len(requests)} "
         "times. Put every review of the batch in one prompt, numbered one per line."
     )
-    assert list(labels) == [r["label"] for r in reviews], (
+    assert _listed(labels) == [r["label"] for r in reviews], (
         f"expected the labels {[r['label'] for r in reviews]} in the order of the texts; "
-        f"got {labels}"
+        f"got {shown(labels)}"
     )
     messages = requests[0].body["messages"]
     assert messages[0] == {"role": "system", "content": exercise.SYSTEM_PROMPT}, (
@@ -62,6 +63,44 @@ def test_label_batch_labels_a_whole_batch_with_one_model_call(exercise, fake_llm
     assert [n for n, _ in sent] == list(range(1, 8)), (
         "expected the user message to list the reviews numbered 1. to 7., one per line; "
         f"it was {messages[-1]['content']!r}"
+    )
+
+
+def _listed(labels):
+    """label_batch's result as a list, or as it is when it is not a sequence."""
+    return list(labels) if isinstance(labels, list | tuple) else labels
+
+
+def test_label_batch_labels_neutral_a_review_the_reply_leaves_out(exercise, fake_llm_server):
+    reviews = [r for r in generate_reviews(12, seed=6) if r["label"] != "neutral"][:4]
+    model = _model(fake_llm_server)
+
+    def forgets_the_second(request):
+        lines = batch_sentiment_responder(request).splitlines()
+        return "\n".join(line for line in lines if not line.startswith("2."))
+
+    fake_llm_server.responder = forgets_the_second
+
+    labels = exercise.label_batch(model, [r["text"] for r in reviews])
+
+    expected = [r["label"] for r in reviews]
+    expected[1] = "neutral"
+    assert _listed(labels) == expected, (
+        f"expected {expected}: the labels of the reply, in order, and 'neutral' for review 2, "
+        f"which the reply leaves out; got {shown(labels)}"
+    )
+
+
+def test_the_model_factory_builds_the_model_it_is_given(exercise, fake_llm_env):
+    fake_llm_env.responder = batch_sentiment_responder
+    factory = exercise.openai_model_factory("kata-batch-model")
+
+    factory().invoke("1. The lamp is great.")
+
+    models = [r.body.get("model") for r in fake_llm_env.chat_requests]
+    assert models == ["kata-batch-model"], (
+        f"expected the built model to call the model named in openai_model_factory(model) "
+        f"('kata-batch-model'); found calls to {shown(models)}"
     )
 
 
@@ -140,6 +179,28 @@ def test_batching_cuts_the_model_calls_by_the_batch_size(exercise, spark, fake_l
         )
 
 
+def test_llm_calls_marks_the_first_row_of_each_batch(exercise, spark, fake_llm_server):
+    from pyspark.sql import functions as F
+
+    # Each row knows its partition: the UDF sees a partition's rows in this order.
+    df = _frame(spark, generate_reviews(50, seed=8)).withColumn("partition", F.spark_partition_id())
+
+    rows, _ = _classify(exercise, fake_llm_server, df, batch_size=10)
+
+    if "partition" not in rows.columns or "llm_calls" not in rows.columns:
+        pytest.fail(
+            f"expected the columns of df plus llm_calls; found {shown(list(rows.columns))}",
+            pytrace=False,
+        )
+    for partition, group in rows.groupby("partition", sort=False):
+        found = [int(n) for n in group["llm_calls"]]
+        expected = [1 if i % 10 == 0 else 0 for i in range(len(found))]
+        assert found == expected, (
+            f"expected llm_calls to be 1 on the first row of each batch of 10 and 0 on the "
+            f"others, in every partition; in partition {partition} found {found}"
+        )
+
+
 def test_run_batch_job_logs_the_calls_accuracy_and_throughput_in_one_run(
     exercise, spark, fake_llm_env
 ):
@@ -171,8 +232,14 @@ def test_run_batch_job_logs_the_calls_accuracy_and_throughput_in_one_run(
         f"expected throughput = rows per second = 150 / duration_s; found throughput="
         f"{throughput}, duration_s={duration}"
     )
-    assert (result.llm_calls, result.num_samples) == (calls, 150), (
-        f"expected the result to carry llm_calls={calls} and num_samples=150; got {result}"
+    expected = (run.info.run_id, calls, 150, 1.0, duration, throughput)
+    carried = tuple(
+        getattr(result, name, None)
+        for name in ("run_id", "llm_calls", "num_samples", "accuracy", "duration_s", "throughput")
+    )
+    assert carried[:3] == expected[:3] and carried[3:] == pytest.approx(expected[3:]), (
+        f"expected the result to carry the numbers logged to the run (run_id, llm_calls, "
+        f"num_samples, accuracy, duration_s, throughput) = {expected}; got {shown(result)}"
     )
 
 

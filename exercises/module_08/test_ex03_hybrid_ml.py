@@ -1,11 +1,13 @@
 """Checks for ex03_hybrid_ml: an LLM-derived feature, a scikit-learn model, one lineage."""
 
+import numbers
 import random
 
 import mlflow
 import pandas as pd
 import pytest
 
+from fixtures.messages import shown
 from fixtures.runs import all_runs, model_ids_of
 from fixtures.sentiment import generate_reviews, label_of, sentiment_responder
 from fixtures.traces import find_spans, search_traces, span_tree, token_usage
@@ -53,7 +55,7 @@ def test_the_llm_feature_scores_each_review_from_the_models_answer(exercise, fak
     scores = exercise.llm_sentiment_scores(reviews)
 
     expected = [SCORES[label_of(r)] for r in reviews]
-    assert list(scores) == expected, f"expected the scores {expected}; got {scores}"
+    assert list(scores) == expected, f"expected the scores {expected}; got {shown(scores)}"
     assert len(fake_llm_env.chat_requests) == 6, (
         f"expected one LLM call per review (6); the model saw {len(fake_llm_env.chat_requests)}"
     )
@@ -65,6 +67,45 @@ def test_the_llm_feature_scores_each_review_from_the_models_answer(exercise, fak
     assert len(_llm_spans(traces[0])) == 6, (
         f"expected each LLM call as an LLM or CHAT_MODEL span in that trace; found spans:\n"
         f"{span_tree(traces[0])}\nmlflow.openai.autolog() records the OpenAI client's calls."
+    )
+
+
+def test_the_llm_feature_asks_the_given_model_with_the_sentiment_prompt(exercise, fake_llm_env):
+    fake_llm_env.responder = sentiment_responder
+    reviews = [r["text"] for r in generate_reviews(3)]
+
+    exercise.llm_sentiment_scores(reviews, model="kata-mini")
+
+    requests = fake_llm_env.chat_requests
+    models = [r.body.get("model") for r in requests]
+    assert models == ["kata-mini"] * 3, (
+        f"expected one call per review to the model given as model ('kata-mini'); found calls "
+        f"to {shown(models)}"
+    )
+    expected = [exercise.SENTIMENT_PROMPT.format(review=review) for review in reviews]
+    sent = [r.last_user_text for r in requests]
+    assert sent == expected, (
+        f"expected each review sent as SENTIMENT_PROMPT filled with it, e.g. "
+        f"{shown(expected[0])}; the model received {shown(sent)}"
+    )
+
+
+def test_an_answer_that_is_not_a_label_scores_zero(exercise, fake_llm_env):
+    reviews = [r["text"] for r in generate_reviews(6) if label_of(r["text"]) != "neutral"][:2]
+
+    def unsure_about_the_first(request):
+        if reviews[0] in request.last_user_text:
+            return "Hard to say."
+        return sentiment_responder(request)
+
+    fake_llm_env.responder = unsure_about_the_first
+
+    scores = exercise.llm_sentiment_scores(reviews)
+
+    expected = [0.0, SCORES[label_of(reviews[1])]]
+    assert list(scores) == expected, (
+        f"expected the scores {expected}: 0.0 for the answer 'Hard to say.' (not a label), "
+        f"then the second review's score; got {shown(scores)}"
     )
 
 
@@ -99,14 +140,24 @@ def test_the_classifier_predicts_churn_with_the_llm_feature(exercise, trained):
     held_out["llm_sentiment"] = [SCORES[label_of(text)] for text in held_out["review"]]
 
     classifier = mlflow.sklearn.load_model(f"models:/{result.model_id}")
-    accuracy = (classifier.predict(held_out[exercise.FEATURES]) == held_out["churned"]).mean()
+    try:
+        predicted = classifier.predict(held_out[exercise.FEATURES])
+    except Exception as err:  # noqa: BLE001 - explain in the learner's terms
+        pytest.fail(
+            f"expected the logged classifier to predict from the columns {exercise.FEATURES}, "
+            f"in that order; predicting failed: {type(err).__name__}: {shown(str(err))}",
+            pytrace=False,
+        )
+    accuracy = (predicted == held_out["churned"]).mean()
 
     assert accuracy >= 0.9, (
         f"expected the logged classifier to predict churn on new customers with accuracy >= 0.9 "
         f"(churn depends on the review's sentiment); it scored {accuracy:.2f}. Does it get "
         f"the columns {exercise.FEATURES}, with the LLM's score in llm_sentiment?"
     )
-    assert result.accuracy >= 0.9, f"expected the held-out accuracy >= 0.9; got {result.accuracy}"
+    assert result.accuracy >= 0.9, (
+        f"expected the held-out accuracy >= 0.9; got {shown(result.accuracy)}"
+    )
 
 
 def test_the_llm_steps_trace_is_in_the_run_and_linked_to_the_classifier(trained):
@@ -148,4 +199,27 @@ def test_the_run_and_the_classifier_carry_the_llm_metrics(trained, mlflow_store)
         f"expected the classifier's LoggedModel to carry the metrics accuracy, llm_calls and "
         f"llm_total_tokens; missing {sorted(missing)} (found {on_model}). Log them in the run "
         "that logs the classifier (MLflow links them to its model), or pass model_id=."
+    )
+
+
+def test_the_accuracy_is_measured_on_a_held_out_quarter(exercise, fake_llm_env):
+    fake_llm_env.responder = sentiment_responder
+    data = customers(36, seed=1)
+    for noisy in (0, 5, 10):  # churn that contradicts the pattern: no classifier is perfect
+        data[noisy]["churned"] = 1 - data[noisy]["churned"]
+
+    result = exercise.train_churn_model(data)
+
+    held_out = len(data) // 4
+    accuracy = getattr(result, "accuracy", None)
+    correct = accuracy * held_out if isinstance(accuracy, numbers.Real) else None
+    assert correct is not None and abs(correct - round(correct)) < 1e-6, (
+        f"expected the accuracy on a held-out quarter of the 36 customers, i.e. a number of "
+        f"right answers out of {held_out}; got {shown(accuracy)}, which is not k/{held_out}. "
+        "Score the classifier on customers it was not trained on, not on the training data."
+    )
+    logged = all_runs()[0].data.metrics.get("accuracy")
+    assert logged == pytest.approx(accuracy), (
+        f"expected the run's metric accuracy to be the held-out accuracy {shown(accuracy)}; "
+        f"found {shown(logged)}"
     )

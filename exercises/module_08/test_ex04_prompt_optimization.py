@@ -5,6 +5,7 @@ import json
 import mlflow
 import pytest
 
+from fixtures.messages import shown
 from fixtures.prompt_quality import prompt_quality_responder
 from fixtures.prompts import prompt_aliases, prompt_versions
 from fixtures.runs import all_runs
@@ -38,6 +39,14 @@ def reflection_proposes(template):
     return respond
 
 
+def _as_float(text):
+    """A tag's value as a number, or None when it is not one."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
 @pytest.fixture
 def train_data():
     return [
@@ -61,7 +70,7 @@ def test_exact_match_ignores_case_and_surrounding_whitespace(exercise):
 
     assert same in (True, 1, 1.0) and other in (False, 0, 0.0), (
         "expected exact_match to be True for ' Positive\\n' against 'positive' and False for "
-        f"'negative' against 'positive'; got {same!r} and {other!r}"
+        f"'negative' against 'positive'; got {shown(same)} and {shown(other)}"
     )
 
 
@@ -79,7 +88,7 @@ def test_classify_uses_the_production_version_of_the_prompt(exercise, fake_llm_e
         f"expected classify to send the production version (1) filled with the review; "
         f"the model received {sent!r}"
     )
-    assert label == "negative", f"expected the label 'negative'; got {label!r}"
+    assert label == "negative", f"expected the label 'negative'; got {shown(label)}"
 
     mlflow.genai.set_prompt_alias(PROMPT, "production", 2)
     exercise.classify(review, PROMPT)
@@ -87,6 +96,23 @@ def test_classify_uses_the_production_version_of_the_prompt(exercise, fake_llm_e
     assert sent == BASELINE.replace("{{review}}", review), (
         "expected classify to follow the production alias at once when it moves to version 2; "
         f"the model received {sent!r}. Load the prompt by its @production alias on every call."
+    )
+
+
+def test_classify_asks_llm_model_and_returns_its_reply_stripped_and_lower_cased(
+    exercise, fake_llm_env, baseline_in_production
+):
+    fake_llm_env.responder = lambda request: "  NEGATIVE \n"
+
+    label = exercise.classify("Terrible tent.", PROMPT)
+
+    models = [r.body.get("model") for r in fake_llm_env.chat_requests]
+    assert models == [exercise.LLM_MODEL], (
+        f"expected one call to LLM_MODEL ({exercise.LLM_MODEL}); found calls to {shown(models)}"
+    )
+    assert label == "negative", (
+        f"expected the reply '  NEGATIVE \\n' stripped and lower-cased, 'negative'; "
+        f"got {shown(label)}"
     )
 
 
@@ -104,19 +130,19 @@ def test_an_improved_prompt_becomes_a_new_version_and_takes_production(
     )
     assert (outcome.initial_score, outcome.final_score) == pytest.approx((1 / 3, 1.0)), (
         f"expected the scores 1/3 before and 1.0 after (exact_match on the training data); "
-        f"got initial {outcome.initial_score}, final {outcome.final_score}"
+        f"got {shown(outcome)}"
     )
     tag = versions[1].tags.get(exercise.SCORE_TAG)
-    assert tag is not None and float(tag) == pytest.approx(1.0), (
+    assert _as_float(tag) == pytest.approx(1.0), (
         f"expected version 2 to carry the tag {exercise.SCORE_TAG} = its final score 1.0; "
         f"found tags {versions[1].tags}"
     )
     aliases = prompt_aliases(PROMPT)
     assert aliases.get("production") == 2 and outcome.promoted, (
         f"expected production to move to version 2, which scores better, and promoted=True; "
-        f"found aliases {aliases}, promoted={outcome.promoted}"
+        f"found aliases {aliases}, outcome {shown(outcome)}"
     )
-    assert outcome.new_version == 2, f"expected new_version=2; got {outcome.new_version}"
+    assert outcome.new_version == 2, f"expected new_version=2; got {shown(outcome)}"
 
 
 def test_a_prompt_that_is_no_better_is_registered_but_production_stays(
@@ -132,14 +158,14 @@ def test_a_prompt_that_is_no_better_is_registered_but_production_stays(
         f"versions {[(v.version, v.template) for v in versions]}"
     )
     tag = versions[1].tags.get(exercise.SCORE_TAG)
-    assert tag is not None and float(tag) == pytest.approx(1 / 3), (
+    assert _as_float(tag) == pytest.approx(1 / 3), (
         f"expected version 2 to carry the tag {exercise.SCORE_TAG} = its final score 1/3; "
         f"found tags {versions[1].tags}"
     )
     aliases = prompt_aliases(PROMPT)
     assert aliases.get("production") == 1 and not outcome.promoted, (
         f"expected production to stay on version 1 (version 2 scores the same, 1/3: not an "
-        f"improvement) and promoted=False; found aliases {aliases}, promoted={outcome.promoted}"
+        f"improvement) and promoted=False; found aliases {aliases}, outcome {shown(outcome)}"
     )
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from fixtures.clock import frozen_clock
 from fixtures.llm_server import embed_text
+from fixtures.messages import shown
 from fixtures.traces import find_spans, search_traces, span_tree, token_usage, traces_of
 
 QUESTION = "What is MLflow tracing?"
@@ -34,15 +35,21 @@ def test_the_cache_hits_a_question_that_means_the_same_and_counts_hits_and_misse
     hit = cache.lookup(SAME_MEANING)
     miss = cache.lookup(UNRELATED)
 
-    assert not empty.hit and not empty.stale, f"expected a miss on an empty cache; got {empty}"
+    assert not empty.hit and not empty.stale, (
+        f"expected a miss on an empty cache; got {shown(empty)}"
+    )
+    assert empty.similarity == 0.0, (
+        f"expected similarity 0.0 for a lookup in an empty cache; got {shown(empty)}"
+    )
     assert hit.hit and hit.entry is not None and hit.entry.answer == "Traces record each step.", (
         f"expected {SAME_MEANING!r} to hit the answer stored for {QUESTION!r} (similarity "
-        f"1.0 >= 0.9); got {hit}"
+        f"1.0 >= 0.9); got {shown(hit)}"
     )
     assert hit.entry.trace_id == "tr-1" and hit.similarity == pytest.approx(1.0), (
-        f"expected the hit to carry the entry's trace id 'tr-1' and similarity 1.0; got {hit}"
+        f"expected the hit to carry the entry's trace id 'tr-1' and similarity 1.0; "
+        f"got {shown(hit)}"
     )
-    assert not miss.hit and miss.entry is None, f"expected {UNRELATED!r} to miss; got {miss}"
+    assert not miss.hit and miss.entry is None, f"expected {UNRELATED!r} to miss; got {shown(miss)}"
     counts = (cache.hits, cache.misses, cache.stale)
     assert counts == (1, 2, 0), f"expected hits, misses, stale = (1, 2, 0); got {counts}"
 
@@ -56,9 +63,26 @@ def test_the_threshold_decides_how_similar_is_similar_enough(exercise):
     found_strict, found_lenient = strict.lookup(CLOSE), lenient.lookup(CLOSE)
 
     assert not found_strict.hit and found_lenient.hit, (
-        f"expected {CLOSE!r} (similarity {found_lenient.similarity:.2f} to {QUESTION!r}) to "
-        f"miss with threshold 0.9 and hit with threshold 0.8; got hit={found_strict.hit} and "
-        f"hit={found_lenient.hit}"
+        f"expected {CLOSE!r} (similarity about 0.82 to {QUESTION!r}) to miss with threshold "
+        f"0.9 and hit with threshold 0.8; got {shown(found_strict)} and {shown(found_lenient)}"
+    )
+
+
+def test_a_lookup_uses_the_most_similar_entry_not_the_first_similar_enough(exercise):
+    cache = exercise.SemanticCache(embed_text, threshold=0.8)
+    cache.store(CLOSE, "About what tracing is used for.", trace_id="tr-close")
+    cache.store(QUESTION, "Traces record each step.", trace_id="tr-same")
+
+    found = cache.lookup(SAME_MEANING)
+
+    entry = getattr(found, "entry", None)
+    assert getattr(entry, "trace_id", None) == "tr-same", (
+        f"expected {SAME_MEANING!r} to get the entry of {QUESTION!r} (similarity 1.0), the most "
+        f"similar one, not the first entry above the threshold ({CLOSE!r}, similarity about "
+        f"0.82); got {shown(found)}"
+    )
+    assert getattr(found, "similarity", None) == pytest.approx(1.0), (
+        f"expected the lookup's similarity to be the best one found, 1.0; got {shown(found)}"
     )
 
 
@@ -66,18 +90,21 @@ def test_an_answer_older_than_the_ttl_is_stale_and_dropped(exercise):
     with frozen_clock("2025-03-01 09:00:00+00:00") as clock:
         cache = exercise.SemanticCache(embed_text, ttl_seconds=600)
         cache.store(QUESTION, "Traces record each step.")
-        clock.tick(599)
+        clock.tick(600)
         fresh = cache.lookup(SAME_MEANING)
-        clock.tick(2)
+        clock.tick(1)
         old = cache.lookup(SAME_MEANING)
         after = cache.lookup(SAME_MEANING)
 
-    assert fresh.hit, f"expected a hit 599 s after storing (ttl 600 s); got {fresh}"
+    assert fresh.hit, (
+        f"expected a hit 600 s after storing (ttl 600 s: an age equal to the ttl is still "
+        f"fresh); got {shown(fresh)}"
+    )
     assert old.stale and not old.hit and old.entry is None, (
-        f"expected a stale lookup (not a hit) 601 s after storing; got {old}"
+        f"expected a stale lookup (not a hit) 601 s after storing; got {shown(old)}"
     )
     assert not after.hit and not after.stale, (
-        f"expected the stale entry to be dropped, so the next lookup misses; got {after}"
+        f"expected the stale entry to be dropped, so the next lookup misses; got {shown(after)}"
     )
     counts = (cache.hits, cache.misses, cache.stale)
     assert counts == (1, 1, 1), f"expected hits, misses, stale = (1, 1, 1); got {counts}"
@@ -112,10 +139,14 @@ def test_a_miss_asks_the_routed_model_and_records_the_decision_on_a_span(exercis
         f"expected a call to {exercise.SMALL_MODEL} for a simple question, then to "
         f"{exercise.LARGE_MODEL} for a hard one; the models called were {models}"
     )
-    assert answer == f"Echo: {QUESTION}", f"expected the model's reply; got {answer!r}"
+    assert answer == f"Echo: {QUESTION}", f"expected the model's reply; got {shown(answer)}"
     assert _attribute(trace, exercise.CACHE_HIT) is False, (
         f"expected a span attribute {exercise.CACHE_HIT}=False on a miss; found:\n"
         f"{_described(trace)}"
+    )
+    assert _attribute(trace, exercise.CACHE_SIMILARITY) == 0.0, (
+        f"expected a span attribute {exercise.CACHE_SIMILARITY}=0.0 on a miss in an empty "
+        f"cache; found:\n{_described(trace)}"
     )
     assert _attribute(trace, exercise.ROUTER_MODEL) == exercise.SMALL_MODEL, (
         f"expected a span attribute {exercise.ROUTER_MODEL}={exercise.SMALL_MODEL!r}; found:\n"
@@ -138,15 +169,20 @@ def test_a_hit_answers_from_the_cache_without_calling_a_model(exercise, fake_llm
     calls = len(fake_llm_env.chat_requests)
     assert calls == 1 and second_answer == first_answer, (
         f"expected the second, same-meaning question to get the cached answer {first_answer!r} "
-        f"with no chat model call; got {second_answer!r} after {calls} chat calls in all"
+        f"with no chat model call; got {shown(second_answer)} after {calls} chat calls in all"
     )
     assert _attribute(trace, exercise.CACHE_HIT) is True, (
         f"expected a span attribute {exercise.CACHE_HIT}=True on a hit; found:\n{_described(trace)}"
     )
+    similarity = _attribute(trace, exercise.CACHE_SIMILARITY)
+    assert isinstance(similarity, int | float) and similarity == pytest.approx(1.0), (
+        f"expected a span attribute {exercise.CACHE_SIMILARITY}=1.0 on this hit; found:\n"
+        f"{_described(trace)}"
+    )
     source = _attribute(trace, exercise.CACHE_SOURCE_TRACE)
     assert source == first_trace.info.trace_id, (
         f"expected {exercise.CACHE_SOURCE_TRACE} to name the trace that produced the answer "
-        f"({first_trace.info.trace_id}); found {source!r}"
+        f"({first_trace.info.trace_id}); found {shown(source)}"
     )
 
 
@@ -178,7 +214,7 @@ def test_cost_saved_adds_the_router_and_cache_savings_read_from_the_traces(exerc
     assert saved == pytest.approx(routed + cached, rel=1e-6), (
         f"expected ${routed + cached:.8f} saved: ${routed:.8f} for sending the simple question "
         f"to {small} instead of {large}, $0 for the hard one, and ${cached:.8f} for the cache "
-        f"hit (its source call, priced on {large}); got ${saved:.8f}"
+        f"hit (its source call, priced on {large}); got {shown(saved)}"
     )
 
 
@@ -190,5 +226,21 @@ def test_cost_saved_fetches_a_hits_source_trace_from_the_store(exercise, three_a
     expected = prices.cost(exercise.LARGE_MODEL, *_tokens(traces[0]))
     assert saved == pytest.approx(expected, rel=1e-6), (
         f"expected ${expected:.8f} saved by the cache hit alone, whose source trace is not in "
-        f"the list (fetch it by its id); got ${saved:.8f}"
+        f"the list (fetch it by its id); got {shown(saved)}"
+    )
+
+
+def test_cost_saved_prices_the_baseline_on_the_large_model_it_is_given(exercise, three_answers):
+    traces, prices = three_answers
+    small, large = exercise.SMALL_MODEL, exercise.LARGE_MODEL
+    first, hard = _tokens(traces[0]), _tokens(traces[1])
+
+    saved = exercise.cost_saved(traces, prices.prices["openai"], large_model=small)
+
+    # Against "everything on the small model": the simple question saves nothing, the hard
+    # one costs extra, and the hit saves its source call priced on the small model.
+    expected = (prices.cost(small, *hard) - prices.cost(large, *hard)) + prices.cost(small, *first)
+    assert saved == pytest.approx(expected, rel=1e-6), (
+        f"expected ${expected:.8f} saved against a baseline of {small} (large_model={small!r}); "
+        f"got {shown(saved)}. Price the baseline on the large_model argument."
     )

@@ -51,7 +51,8 @@ _API = re.compile(r"\bmlflow(?:\.[A-Za-z_]\w*)+")
 def api_mentions(outputs: str) -> int:
     """How many *different* MLflow APIs the answer names: distinct texts such as
     ``mlflow.genai.evaluate`` or ``mlflow.search_traces`` (``mlflow.`` followed by
-    dotted names). Its evaluation metrics are ``api_mentions/<aggregation>`` for each
+    dotted names; a full stop that ends a sentence is not part of a name). Its
+    evaluation metrics are ``api_mentions/<aggregation>`` for each
     of ``AGGREGATIONS``."""
     return len(set(_API.findall(str(outputs))))
 
