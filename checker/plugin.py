@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import fast_exit, isolation, loader, netguard, parallel
+from checker import fast_exit, isolation, loader, netguard, parallel, store
 from checker.manifest import KataPaths
 from checker.record import Record
 from checker.reporting import Reporting, TestDetails
@@ -105,6 +105,8 @@ def pytest_configure(config):
     isolation.apply_test_env()
     isolation.give_main_module_a_file()
     netguard.install()
+    if not config.option.basetemp:
+        store.temp_files_in_memory()
     targets = Targets(config)
     config.pluginmanager.register(targets, _TARGETS)
     config.pluginmanager.register(TestDetails(targets), "kata-test-details")
@@ -199,15 +201,13 @@ def mlflow_store(request, tmp_path, monkeypatch):
     Afterwards, a run left active or a span left open fails the test, and every
     environment variable is put back as it was.
     """
-    from checker.store import new_store
-
     environment = dict(os.environ)
     kata = kata_paths(request.config)
     folder = tmp_path
     if request.config.getoption("keep_store"):
         folder = _kept_store_folder(kata, request.node.nodeid)
     cache = kata.state / "cache"
-    uri = new_store(folder, cache)
+    uri = store.new_store(folder, cache)
     monkeypatch.chdir(folder)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
@@ -218,8 +218,21 @@ def mlflow_store(request, tmp_path, monkeypatch):
     left = isolation.leftovers()
     isolation.reset_mlflow_state()
     isolation.restore_environment(environment)
+    if not request.config.getoption("keep_store"):
+        _empty(folder)
     if left:
         pytest.fail("the test left MLflow state behind: " + "; ".join(left), pytrace=False)
+
+
+def _empty(folder: Path) -> None:
+    """Delete what a test left in its folder (a RAM disk must not fill up), but keep
+    the folder: pytest would give its name to the next test, and MLflow keeps a
+    connection to each store it opened, by path."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 # --- the exercise under test -------------------------------------------------

@@ -170,3 +170,23 @@ def test_a_fixture_that_fills_the_store_runs_before_the_learners_file_is_importe
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize("case", ["first", "second", "third"])
+def test_every_case_of_a_test_gets_a_fresh_store_that_takes_writes(mlflow_store, tmp_path, case):
+    # Each test's folder is emptied afterwards (temp files may live in memory);
+    # the next case must still get a folder of its own and a store that works.
+    marker = tmp_path.parent / f"{tmp_path.name}-was-used"
+    assert not marker.exists(), f"{tmp_path.name} was another test's folder"
+    marker.touch()
+    done = [
+        p.with_name(p.name.removesuffix("-was-used")) for p in tmp_path.parent.glob("*-was-used")
+    ]
+    assert all(not any(p.iterdir()) for p in done if p != tmp_path), "an earlier case left files"
+    mlflow.set_experiment(f"experiment-{case}")
+    with mlflow.start_run():
+        mlflow.log_param("case", case)
+    runs = mlflow_store.client().search_runs(
+        [mlflow.get_experiment_by_name(f"experiment-{case}").experiment_id]
+    )
+    assert [r.data.params["case"] for r in runs] == [case]
