@@ -214,6 +214,9 @@ class MlflowServer(Service):
         return False
 
 
+DRIVER_ONLY_PREFIXES = ("OPENAI_", "OLLAMA_", "AZURE_OPENAI_", "ANTHROPIC_")
+
+
 class SparkConnectServer(Service):
     """A local Spark Connect server (``local[2]`` with the Connect plugin) on 127.0.0.1,
     which asks every client for its token."""
@@ -242,10 +245,13 @@ class SparkConnectServer(Service):
         ]
 
     def environment(self) -> dict[str, str]:
+        # A cluster's Python workers do not see the driver's model endpoints and keys:
+        # code must send them (the server outlives each check's fake LLM server, too).
         env = {
             k: v
             for k, v in os.environ.items()
             if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")
+            and not k.startswith(DRIVER_ONLY_PREFIXES)
         }
         env.update(
             SPARK_CONNECT_AUTHENTICATE_TOKEN=self.token,
