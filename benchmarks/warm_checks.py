@@ -1,6 +1,7 @@
 """How long does a learner wait for a verdict? Not a test: a measurement.
 
-    uv run python benchmarks/warm_checks.py [--all] [--repeat 3] [module_NN/exKK_slug ...]
+    uv run python benchmarks/warm_checks.py [--all] [--repeat 3] [--cold-repeat N]
+        [module_NN/exKK_slug ...]
 
 For the first exercise of each module (``--all``: every exercise; or the ones
 named), measured one after the other in one run on this machine:
@@ -109,7 +110,7 @@ def chosen(manifest, names: list[str], every: bool) -> list[Exercise]:
     return list(firsts.values())
 
 
-def measure(kata: KataPaths, exercise: Exercise, worker: WarmWorker, repeat: int):
+def measure(kata: KataPaths, exercise: Exercise, worker: WarmWorker, repeat: int, cold: int):
     """(pytest, first verdict on the stub, warm re-check) medians, and whether all went as
     expected (the solution passes, the stub fails)."""
     python, root = sys.executable, kata.root
@@ -119,7 +120,7 @@ def measure(kata: KataPaths, exercise: Exercise, worker: WarmWorker, repeat: int
         shutil.copy2(solution, stub)
         test = str(kata.test_file(exercise).relative_to(root))
         pytest = [python, "-m", "pytest", "-q", "-p", "no:randomly", test]
-        pytest_s, pytest_ok = median_of(repeat, lambda: timed(pytest, root))
+        pytest_s, pytest_ok = median_of(cold, lambda: timed(pytest, root))
         worker.warm(imports_of(kata, exercise))
         warm_check(kata, exercise, worker)  # imports on first use, builds snapshots
         warm_s, warm_ok = median_of(repeat, lambda: warm_check(kata, exercise, worker))
@@ -141,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("exercises", nargs="*", help="exercises to measure (one per module)")
     parser.add_argument("--all", action="store_true", help="measure every exercise")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (3)")
+    parser.add_argument(
+        "--cold-repeat", type=int, help="runs of the cold pytest column (default: --repeat)"
+    )
     args = parser.parse_args(argv)
 
     exercises = chosen(load_manifest(KataPaths(ROOT)), args.exercises, args.all)
@@ -161,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * len(header))
         try:
             for exercise in exercises:
-                (pytest_s, first_s, warm_s), ok = measure(kata, exercise, worker, args.repeat)
+                (pytest_s, first_s, warm_s), ok = measure(
+                    kata, exercise, worker, args.repeat, args.cold_repeat or args.repeat
+                )
                 spark = uses_spark(kata, exercise)
                 rows.append((exercise.id, pytest_s / import_mlflow, first_s, warm_s, spark))
                 notes = ("  spark" if spark else "") + ("" if ok else "  (not as expected!)")
