@@ -77,3 +77,22 @@ def stop_all() -> None:
         live = list(_LIVE)
     for proc in live:
         kill_group(proc)
+
+
+def wait_for_child(pid: int, timeout: float) -> tuple[int | None, bool]:
+    """Wait for a forked child that leads its own process group: its return code
+    (negative for a signal) and whether it ran out of ``timeout`` seconds (then its
+    whole group is killed)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), False
+        if time.monotonic() >= deadline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status), True
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)

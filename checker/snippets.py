@@ -28,13 +28,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from checker.process import wait_for_child
 
 FRAGMENT = re.compile(r"^<!--\s*fragment\b", re.IGNORECASE)
 # Seconds per snippet: a Spark one takes 20 s on a quiet machine, minutes on a busy one.
@@ -105,7 +106,7 @@ def _run_one(lesson: Path, snippet: Snippet, template: Path, timeout: float) -> 
         pid = os.fork()
         if pid == 0:
             _child(lesson, snippet, Path(folder), output)
-        code, timed_out = _wait(pid, timeout)
+        code, timed_out = wait_for_child(pid, timeout)
         seconds = time.monotonic() - start
         text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
         output.unlink(missing_ok=True)
@@ -141,20 +142,6 @@ def _child(lesson: Path, snippet: Snippet, folder: Path, output: Path) -> None:
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
-
-
-def _wait(pid: int, timeout: float) -> tuple[int | None, bool]:
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status), False
-        if time.monotonic() >= deadline:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return None, True
-        time.sleep(0.02)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.manifest import Exercise, KataPaths
-from checker.process import ProcessOutcome
+from checker.process import ProcessOutcome, wait_for_child
 from checker.runners import Runner, cold_run
 
 SERVICE_PREFIX = "KATA_"  # KATA_MLFLOW_SERVER, KATA_SPARK_REMOTE: see checker.services
@@ -328,23 +328,6 @@ def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str]) -> N
         os._exit(code)
 
 
-def _wait(pid: int, timeout: float) -> tuple[int | None, bool]:
-    """The child's return code (negative for a signal), and whether it timed out."""
-    deadline = time.monotonic() + timeout
-    delay = 0.002
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status), False
-        if time.monotonic() >= deadline:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-            return os.waitstatus_to_exitcode(status), True
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
-
-
 _RUNNING: dict[str, int] = {}  # the pid of the check being run, if any
 
 
@@ -376,7 +359,7 @@ def serve(root: Path) -> None:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _run_child(request["args"], request["cwd"], request["output"], request.get("env", {}))
         _RUNNING["pid"] = pid
-        returncode, timed_out = _wait(pid, float(request["timeout"]))
+        returncode, timed_out = wait_for_child(pid, float(request["timeout"]))
         _RUNNING.pop("pid", None)
         reply = {
             "returncode": returncode,
