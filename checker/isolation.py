@@ -49,6 +49,9 @@ TEST_ENV = {
     # In a uv project MLflow copies uv.lock and pyproject.toml into every
     # logged model: slow, and nothing a test looks at.
     "MLFLOW_LOG_UV_FILES": "false",
+    # litellm (installed with dspy) fetches its price list from GitHub when first
+    # imported unless told to use the copy it ships.
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
 }
 
 
@@ -103,9 +106,35 @@ def apply_test_env() -> None:
     for name in REMOVED_ENV:
         os.environ.pop(name, None)
     os.environ.update(TEST_ENV)
+    hide_litellm()
     cache = _tiktoken_cache()
     if cache:
         os.environ["TIKTOKEN_CACHE_DIR"] = cache
+
+
+# litellm comes with dspy. Importing it takes 5-6 s, and MLflow imports it whenever
+# it can: at `import mlflow.genai.evaluation` and to price every LLM span. A test
+# that is not about DSPy sees MLflow as it is without dspy installed (the kit's
+# price table then decides costs); a DSPy test asks for litellm with the kit's
+# `litellm` fixture, and it is hidden again after that test.
+_litellm_module = None
+
+
+def hide_litellm() -> None:
+    """Make ``import litellm`` fail in this process, as if it were not installed."""
+    global _litellm_module
+    loaded = sys.modules.get("litellm")
+    if loaded is not None:
+        _litellm_module = loaded
+    sys.modules["litellm"] = None  # type: ignore[assignment] # the import system's "not here"
+
+
+def allow_litellm() -> None:
+    """Undo ``hide_litellm``: the next ``import litellm`` imports (or finds) it."""
+    if _litellm_module is not None:
+        sys.modules["litellm"] = _litellm_module
+    elif sys.modules.get("litellm", True) is None:
+        del sys.modules["litellm"]
 
 
 def give_main_module_a_file() -> None:
@@ -123,6 +152,7 @@ def give_main_module_a_file() -> None:
 
 def reset_mlflow_state() -> None:
     """Forget everything MLflow remembers between calls in this process."""
+    hide_litellm()
     if "mlflow" not in sys.modules:
         return
     import mlflow
@@ -151,6 +181,7 @@ def reset_mlflow_state() -> None:
     InMemoryTraceManager.reset()
     forget_price_catalog()
     _reset_llama_index_settings()
+    _reset_dspy()
 
 
 # MLflow's background threads that write to the store after the call that started
@@ -186,6 +217,18 @@ def _reset_llama_index_settings() -> None:
 
         for field in dataclasses.fields(settings.Settings):
             setattr(settings.Settings, field.name, field.default)
+
+
+def _reset_dspy() -> None:
+    """DSPy keeps its LM, adapter and callbacks (``mlflow.dspy.autolog`` adds one) in
+    the process-wide ``dspy.settings``, and earlier answers in a memory cache."""
+    dspy = sys.modules.get("dspy")
+    if dspy is None:
+        return
+    dspy.settings.configure(lm=None, adapter=None, callbacks=[], track_usage=False)
+    cache = vars(dspy).get("cache")  # built on first use: never build it here
+    if cache is not None:
+        cache.reset_memory_cache()
 
 
 def forget_price_catalog() -> None:

@@ -17,6 +17,9 @@ AUTOLOGGED = {
     "langgraph": "langgraph",
     "llama_index": "llama-index-core",
     "openai": "openai",
+    "dspy": "dspy",
+    "pydantic_ai": "pydantic-ai-slim",
+    "smolagents": "smolagents",
     "spark": "pyspark",
     "sklearn": "scikit-learn",
 }
