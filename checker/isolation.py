@@ -182,6 +182,7 @@ def reset_mlflow_state() -> None:
     forget_price_catalog()
     _reset_llama_index_settings()
     _reset_dspy()
+    _reset_agent_server()
 
 
 # MLflow's background threads that write to the store after the call that started
@@ -229,6 +230,15 @@ def _reset_dspy() -> None:
     cache = vars(dspy).get("cache")  # built on first use: never build it here
     if cache is not None:
         cache.reset_memory_cache()
+
+
+def _reset_agent_server() -> None:
+    """``mlflow.genai.agent_server`` keeps the ``@invoke()`` / ``@stream()`` functions in
+    module globals, once per process (a second registration raises ValueError)."""
+    server = sys.modules.get("mlflow.genai.agent_server.server")
+    if server is not None:
+        setattr(server, "_invoke_function", None)  # noqa: B010 - a module's private global
+        setattr(server, "_stream_function", None)  # noqa: B010
 
 
 def forget_price_catalog() -> None:

@@ -85,6 +85,11 @@ def run(lesson: Path, results: Path, cache: Path, timeout: float = TIMEOUT) -> l
         os.environ.pop(name, None)
     import mlflow  # noqa: F401 - loaded once, before the forks
 
+    # litellm (with dspy) takes 5-6 s to import, and MLflow imports it to evaluate
+    # and to price every LLM span: once here rather than in every snippet.
+    with contextlib.suppress(ImportError):
+        import litellm  # noqa: F401
+
     from checker.store import template_db
 
     template = template_db(cache)
@@ -127,6 +132,7 @@ def _child(lesson: Path, snippet: Snippet, folder: Path, output: Path) -> None:
         os.dup2(out, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.chdir(folder)
+        os.environ["DSPY_CACHEDIR"] = str(folder / ".dspy_cache")  # not the learner's ~/.dspy_cache
         from checker import netguard
 
         netguard.install(like_an_offline_machine=True)

@@ -160,3 +160,17 @@ def test_what_a_test_left_open_is_closed_before_the_next(outcomes):
     name = "module_09/test_ex03_leftovers.py::test_after_them_nothing_is_left"
     failure = _failure(outcomes, name)
     assert failure is None, failure and failure["message"]
+
+
+def test_agent_server_registrations_are_forgotten_between_tests():
+    from mlflow.genai.agent_server import invoke, server, stream
+
+    from checker.isolation import reset_mlflow_state
+
+    invoke()(lambda request: None)
+    stream()(lambda request: iter(()))
+    reset_mlflow_state()  # what the plugin does after each test
+
+    assert (server._invoke_function, server._stream_function) == (None, None)
+    invoke()(lambda request: None)  # a second registration, as in the next test: no ValueError
+    reset_mlflow_state()
