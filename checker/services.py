@@ -19,6 +19,7 @@ server process itself: a local SparkSession with the Connect plugin.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -214,6 +215,64 @@ class MlflowServer(Service):
         return False
 
 
+ONLINE_SCORING_BUFFER = "MLFLOW_ONLINE_SCORING_DEFAULT_TRACE_COMPLETION_BUFFER_SECONDS"
+
+GATEWAY_ENV = {
+    # the fake LLM server is plain http on 127.0.0.1: both refused by default
+    "MLFLOW_GATEWAY_API_BASE_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_GATEWAY_API_BASE_ALLOW_PRIVATE_IPS": "true",
+    # the key that encrypts the gateway's secrets (else a built-in one, with a warning)
+    "MLFLOW_CRYPTO_KEK_PASSPHRASE": "kata-local-only-passphrase",
+    # the job runner: the scheduler of production monitoring. The executor engine runs it
+    # in 2 processes (the default starts 8 Python processes, a minute of CPU to start)
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true",
+    "MLFLOW_SERVER_JOB_EXECUTION_ENGINE": "executor",
+    # judge a trace as soon as it is logged (by default one younger than 5 minutes waits)
+    ONLINE_SCORING_BUFFER: "0",
+}
+
+
+class GatewayMlflowServer(MlflowServer):
+    """An ``mlflow server`` with the AI Gateway open to 127.0.0.1 and the job runner on
+    (module 7's gateway and monitoring tests; the kit's helpers are in
+    fixtures/gateway_server.py)."""
+
+    name = "mlflow server (gateway, jobs)"
+
+    def __init__(self, folder: Path, db_template: Path | None = None) -> None:
+        super().__init__(folder, db_template)
+        self.attached_group: int | None = None  # the process group of a server handed over
+        self.judge = "judge"  # the judge endpoint a test session made on it (the kit's)
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        env.update(GATEWAY_ENV)
+        return env
+
+    @property
+    def store_uri(self) -> str:
+        """The server's backend store (SQLite), for server-side helpers."""
+        return f"sqlite:///{self.folder / 'server.db'}"
+
+    @property
+    def group(self) -> int | None:
+        """The server's process group (its job runner's processes are in it)."""
+        return self.process.pid if self.process is not None else self.attached_group
+
+    def handover(self) -> str:
+        """What another process needs to use this running server: see ``take_over``."""
+        return json.dumps({"url": self.url, "folder": str(self.folder), "group": self.group})
+
+    @classmethod
+    def take_over(cls, handover: str) -> GatewayMlflowServer:
+        """The running server that ``handover`` describes (started by ``kata watch``)."""
+        described = json.loads(handover)
+        server = cls(Path(described["folder"]))
+        server.port = int(described["url"].rstrip("/").rsplit(":", 1)[1])
+        server.attached_group = described["group"]
+        return server
+
+
 DRIVER_ONLY_PREFIXES = ("OPENAI_", "OLLAMA_", "AZURE_OPENAI_", "ANTHROPIC_")
 
 
@@ -272,15 +331,18 @@ class WatchServices:
     """The servers one ``kata watch`` session keeps running for all its checks.
 
     A check whose tests use the ``mlflow_server`` fixture gets ``KATA_MLFLOW_SERVER``
-    (a server with workspaces: each check works in a new one); a check whose tests use
-    ``spark`` gets ``KATA_SPARK_REMOTE`` (a Spark Connect server, so a check skips the
-    JVM start). Each is started the first time a check needs it.
+    (a server with workspaces: each check works in a new one); one whose tests use
+    ``gateway_mlflow_server`` gets ``KATA_GATEWAY_SERVER`` (the gateway and job-runner
+    server: each check makes endpoints and experiments of its own); a check whose tests
+    use ``spark`` gets ``KATA_SPARK_REMOTE`` (a Spark Connect server, so a check skips
+    the JVM start). Each is started the first time a check needs it.
     """
 
     def __init__(self, folder: Path, db_template: Path | None = None) -> None:
         self.folder = Path(folder)
         self.db_template = db_template
         self.mlflow: MlflowServer | None = None
+        self.gateway: GatewayMlflowServer | None = None
         self.spark: SparkConnectServer | None = None
 
     @staticmethod
@@ -289,6 +351,8 @@ class WatchServices:
         needs = set()
         if re.search(r"\bmlflow_server\b", test_source):
             needs.add("mlflow_server")
+        if re.search(r"\bgateway_mlflow_server\b", test_source):
+            needs.add("gateway_mlflow_server")
         if re.search(r"def \w+\([^)]*\bspark\b", test_source):
             needs.add("spark")
         return needs
@@ -302,6 +366,12 @@ class WatchServices:
                 server = MlflowServer(self.folder / "mlflow-server", self.db_template, True)
                 self.mlflow = server.start()
             env["KATA_MLFLOW_SERVER"] = self.mlflow.url
+        if "gateway_mlflow_server" in needs:
+            if self.gateway is None:
+                gateway = GatewayMlflowServer(self.folder / "gateway-server", self.db_template)
+                gateway.start()
+                self.gateway = gateway
+            env["KATA_GATEWAY_SERVER"] = self.gateway.handover()
         if "spark" in needs:
             if self.spark is None:
                 spark = SparkConnectServer(self.folder / "spark-connect")
@@ -311,10 +381,10 @@ class WatchServices:
         return env
 
     def stop(self) -> None:
-        for service in (self.mlflow, self.spark):
+        for service in (self.mlflow, self.gateway, self.spark):
             if service is not None:
                 service.stop()
-        self.mlflow = self.spark = None
+        self.mlflow = self.gateway = self.spark = None
 
 
 def serve_spark_connect(port: int, warehouse: Path) -> None:

@@ -136,6 +136,7 @@ def _start_services(console, services, test_file: Path) -> None:
 
     needs = services.needed_by(test_file.read_text(encoding="utf-8"))
     missing = (("mlflow_server" in needs and services.mlflow is None)
+               or ("gateway_mlflow_server" in needs and services.gateway is None)
                or ("spark" in needs and services.spark is None))  # fmt: skip
     try:
         if missing:

@@ -29,6 +29,7 @@ from fixtures.gateway_server import (
 from fixtures.judges import verdict
 from fixtures.messages import shown
 
+# The model of hand-logged verdicts (the tests that score for real use the kit's endpoint).
 JUDGE = "gateway:/judge"
 FILTER = "tags.env = 'production'"
 GOOD, BAD = "Aliases replaced registry stages.", "It is broken, ask someone else."
@@ -103,9 +104,9 @@ def test_relevance_judges_every_production_trace_through_the_gateway(
 ):
     exercise.start_monitoring(production, gateway_judge)
 
-    settings = scorer_settings(production)
-    assert settings.get("relevance") == (1.0, FILTER, JUDGE), (
-        f"expected 'relevance' started at sample rate 1.0 on {FILTER!r} with model {JUDGE!r}, "
+    settings, judge = scorer_settings(production), f"gateway:/{gateway_judge}"
+    assert settings.get("relevance") == (1.0, FILTER, judge), (
+        f"expected 'relevance' started at sample rate 1.0 on {FILTER!r} with model {judge!r}, "
         f"as (sample_rate, filter_string, model); found {settings}"
     )
 
@@ -115,9 +116,9 @@ def test_tone_judges_a_quarter_of_production_traces_with_its_instructions(
 ):
     exercise.start_monitoring(production, gateway_judge)
 
-    settings = scorer_settings(production)
-    assert settings.get("tone") == (0.25, FILTER, JUDGE), (
-        f"expected 'tone' started at sample rate 0.25 on {FILTER!r} with model {JUDGE!r}, as "
+    settings, judge = scorer_settings(production), f"gateway:/{gateway_judge}"
+    assert settings.get("tone") == (0.25, FILTER, judge), (
+        f"expected 'tone' started at sample rate 0.25 on {FILTER!r} with model {judge!r}, as "
         f"(sample_rate, filter_string, model); found {settings}"
     )
     from mlflow.genai.scorers import get_scorer
@@ -153,12 +154,13 @@ def test_the_server_judges_production_traces_and_leaves_the_others(
 
     run_online_scoring_pass(gateway_mlflow_server, production)
 
+    judge = f"gateway:/{gateway_judge}"
     for trace_id in prod:
         found = {
             (a.source.source_type, a.source.source_id) for a in verdicts(trace_id, "relevance")
         }
-        assert found == {("LLM_JUDGE", JUDGE)}, (
-            f"expected a 'relevance' verdict from {JUDGE} on production trace {trace_id}; "
+        assert found == {("LLM_JUDGE", judge)}, (
+            f"expected a 'relevance' verdict from {judge} on production trace {trace_id}; "
             f"found (source, model) {found}"
         )
     leaked = {t: [a.name for a in mlflow.get_trace(t).info.assessments] for t in staging}

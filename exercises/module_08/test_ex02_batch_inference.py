@@ -202,8 +202,11 @@ def test_llm_calls_marks_the_first_row_of_each_batch(exercise, spark, fake_llm_s
 
 
 def test_run_batch_job_logs_the_calls_accuracy_and_throughput_in_one_run(
-    exercise, spark, fake_llm_env
+    exercise, spark, own_llm_env
 ):
+    # A server of this test's own: Spark reuses its Python workers, and one may still
+    # have an earlier test's endpoint in its environment (as on a real cluster).
+    fake_llm_env = own_llm_env
     fake_llm_env.responder = batch_sentiment_responder
     reviews = generate_reviews(150, seed=11)
 
