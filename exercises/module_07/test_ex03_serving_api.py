@@ -1,14 +1,11 @@
 """Checks for ex03_serving_api: the champion behind an authenticated, rate-limited, traced API."""
 
-import contextlib
 import json
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from mlflow.tracing.export.async_export_queue import Task
 
@@ -21,6 +18,7 @@ from fixtures.production import (
     sse_data,
     trace_text,
 )
+from fixtures.serving import serve_app
 from fixtures.traces import find_spans, search_traces, span_tree, trace_status
 
 ALICE, BOB = "key-alice-5f2c9d1e", "key-bob-81e7aa40"
@@ -297,29 +295,11 @@ def test_stream_sends_the_answer_as_server_sent_events(exercise):
     )
 
 
-@contextlib.contextmanager
-def _uvicorn_server(app):
-    """Serve ``app`` with a real uvicorn server on 127.0.0.1 (a free port) in a thread."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-
-
 def test_a_real_server_under_a_burst_rejects_bad_keys_and_enforces_the_limit(exercise):
     app = exercise.create_app(KEYS, rate_limit=5, window_seconds=600)
     keys = [None, "key-mallory-000000", ALICE] * 8  # 24 requests, 8 at a time
 
-    with _uvicorn_server(app) as url:
+    with serve_app(app) as url:
 
         def call(key):
             headers = {"X-API-Key": key} if key else {}
