@@ -15,6 +15,10 @@ named), measured one after the other in one run on this machine:
     warm            the reference solution re-checked the same way: seconds until the full
                     "all pass" verdict
 
+As in ``kata watch``, the servers some exercises need (an MLflow server, the AI Gateway
+server, Spark Connect) are started once, the first time an exercise needs one, and not
+counted; the cold ``pytest`` column starts its own, as a learner's run does.
+
 Each figure is the median of ``--repeat`` runs, in seconds. The first check of an
 exercise (which also imports its libraries into the worker and builds its store
 snapshots) is not counted. Everything runs in a throw-away copy of the kata: your
@@ -24,6 +28,7 @@ files are never touched. Spark exercises are marked and summarised apart.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -39,6 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from checker.check import CheckOptions, check_one, forks_for  # noqa: E402
 from checker.manifest import Exercise, KataPaths, load_manifest  # noqa: E402
+from checker.services import WatchServices  # noqa: E402
+from checker.store import template_db  # noqa: E402
 from checker.warm import WarmWorker, imports_of  # noqa: E402
 
 COPIED = ["checker", "fixtures", "exercises", "solutions", "conftest.py", "pyproject.toml"]
@@ -55,9 +62,13 @@ def copy_of_the_kata(folder: Path) -> KataPaths:
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, bool]:
-    """Seconds that ``command`` took, and whether it succeeded."""
+    """Seconds that ``command`` took, and whether it succeeded (without the servers that
+    the benchmark keeps for the warm checks, as a learner's own run)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KATA_")}
     start = time.perf_counter()
-    ran = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ran = subprocess.run(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - start, ran.returncode == 0
 
 
@@ -110,7 +121,14 @@ def chosen(manifest, names: list[str], every: bool) -> list[Exercise]:
     return list(firsts.values())
 
 
-def measure(kata: KataPaths, exercise: Exercise, worker: WarmWorker, repeat: int, cold: int):
+def measure(
+    kata: KataPaths,
+    exercise: Exercise,
+    worker: WarmWorker,
+    services: WatchServices,
+    repeat: int,
+    cold: int,
+):
     """(pytest, first verdict on the stub, warm re-check) medians, and whether all went as
     expected (the solution passes, the stub fails)."""
     python, root = sys.executable, kata.root
@@ -121,6 +139,7 @@ def measure(kata: KataPaths, exercise: Exercise, worker: WarmWorker, repeat: int
         test = str(kata.test_file(exercise).relative_to(root))
         pytest = [python, "-m", "pytest", "-q", "-p", "no:randomly", test]
         pytest_s, pytest_ok = median_of(cold, lambda: timed(pytest, root))
+        os.environ.update(services.environment_for(kata.test_file(exercise)))  # as kata watch
         worker.warm(imports_of(kata, exercise))
         warm_check(kata, exercise, worker)  # imports on first use, builds snapshots
         warm_s, warm_ok = median_of(repeat, lambda: warm_check(kata, exercise, worker))
@@ -156,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"python -c 'import mlflow': {import_mlflow:.2f} s (median of {args.repeat})")
         start = time.perf_counter()
+        services = WatchServices(Path(tmp) / "services", template_db(kata.state / "cache"))
         worker = WarmWorker(kata).start()
         worker.warm([])  # answers once the base modules are loaded
         print(f"warm worker ready in {time.perf_counter() - start:.2f} s (once per watch)\n")
@@ -166,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for exercise in exercises:
                 (pytest_s, first_s, warm_s), ok = measure(
-                    kata, exercise, worker, args.repeat, args.cold_repeat or args.repeat
+                    kata, exercise, worker, services, args.repeat, args.cold_repeat or args.repeat
                 )
                 spark = uses_spark(kata, exercise)
                 rows.append((exercise.id, pytest_s / import_mlflow, first_s, warm_s, spark))
@@ -178,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         finally:
             worker.stop()
+            services.stop()
     summarise(rows)
     return 0
 

@@ -31,6 +31,7 @@ import importlib
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,9 @@ def can_fork() -> bool:
 _PARSING = threading.Lock()
 
 
+_LITELLM_FIXTURE = re.compile(r"def \w+\([^)]*\blitellm\b")  # a test or fixture taking it
+
+
 def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
     """The modules that the exercise's test file and reference solution import.
 
@@ -100,6 +104,8 @@ def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
                 modules += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 modules.append(node.module)
+        if path == kata.test_file(exercise) and _LITELLM_FIXTURE.search(source):
+            modules.append("litellm")  # the kit's fixture: see _import_litellm
     return list(dict.fromkeys(modules))
 
 
@@ -280,10 +286,26 @@ def pool_for(kata: KataPaths, jobs: int):
 def _import_quietly(modules: list[str]) -> None:
     for name in modules:
         with contextlib.suppress(Exception):
-            importlib.import_module(name)
+            if name == "litellm":
+                _import_litellm()
+            else:
+                importlib.import_module(name)
     # Move everything imported so far out of the garbage collector's sight: the
     # children then neither scan nor copy-on-write these objects (3x faster checks).
     gc.freeze()
+
+
+def _import_litellm() -> None:
+    """litellm is hidden from tests (``checker.isolation.hide_litellm``): import it here,
+    hidden again, so that a check whose tests take the ``litellm`` fixture finds it
+    loaded instead of importing it for 5-6 s."""
+    from checker import isolation
+
+    isolation.allow_litellm()
+    try:
+        importlib.import_module("litellm")
+    finally:
+        isolation.hide_litellm()
 
 
 def _prepare(root: Path) -> None:

@@ -1,6 +1,8 @@
 """The warm worker of `kata watch`: the same results as a cold check, and it survives
 whatever the learner's code does."""
 
+from pathlib import Path
+
 import pytest
 
 from checker.check import CheckOptions, check_exercises, check_one
@@ -136,6 +138,35 @@ def test_the_worker_preloads_what_the_tests_and_the_solution_import_never_the_le
     kata.stub(exercise).write_text("import this_module_is_the_learners\n" + SOLUTION)
 
     assert imports_of(kata, exercise) == ["json", "os", "decimal"]
+
+
+def test_a_test_file_taking_the_litellm_fixture_has_litellm_preloaded(tmp_path):
+    from checker.warm import imports_of
+
+    kata = make_kata(tmp_path)
+    exercise = load_manifest(kata).exercises[0]
+    kata.test_file(exercise).write_text(
+        "import json\n\ndef test_x(exercise, litellm):\n    pass\n" + fake_kata.TESTS
+    )
+
+    assert imports_of(kata, exercise)[:2] == ["json", "litellm"]
+
+
+def test_litellm_is_imported_for_the_checks_but_stays_hidden():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from checker.warm import _import_quietly; from checker import isolation\n"
+        "isolation.hide_litellm(); _import_quietly(['litellm'])\n"
+        "assert sys.modules['litellm'] is None, 'left visible'\n"
+        "isolation.allow_litellm(); import litellm; print(litellm.__name__)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "litellm", out.stderr[-2000:]
 
 
 def test_checking_several_exercises_forks_warm_workers_and_reports_what_cold_checks_do(
