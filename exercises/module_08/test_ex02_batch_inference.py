@@ -206,8 +206,7 @@ def test_run_batch_job_logs_the_calls_accuracy_and_throughput_in_one_run(
 ):
     # A server of this test's own: Spark reuses its Python workers, and one may still
     # have an earlier test's endpoint in its environment (as on a real cluster).
-    fake_llm_env = own_llm_env
-    fake_llm_env.responder = batch_sentiment_responder
+    own_llm_env.responder = batch_sentiment_responder
     reviews = generate_reviews(150, seed=11)
 
     result = exercise.run_batch_job(spark, reviews, batch_size=50)
@@ -221,7 +220,7 @@ def test_run_batch_job_logs_the_calls_accuracy_and_throughput_in_one_run(
         f"expected the params batch_size=50 and num_samples=150; found {params}"
     )
     metrics = run.data.metrics
-    calls = len(fake_llm_env.chat_requests)
+    calls = len(own_llm_env.chat_requests)
     assert metrics.get("llm_calls") == calls, (
         f"expected the metric llm_calls to be the number of model calls ({calls}); found "
         f"{metrics.get('llm_calls')}. A counter in the driver does not see the workers' calls: "
