@@ -217,6 +217,7 @@ def mlflow_store(request, tmp_path, monkeypatch):
     yield Store(uri=uri, folder=folder, cache=cache)
     left = isolation.leftovers()
     isolation.reset_mlflow_state()
+    isolation.hide_litellm()  # in case a test imported it some other way than the fixture
     isolation.restore_environment(environment)
     if not request.config.getoption("keep_store"):
         _empty(folder)

@@ -126,3 +126,17 @@ def test_verify_runs_the_tests_in_random_order_and_replays_an_order_by_its_seed(
     assert run(1) == orders[1]
     assert sorted(orders[1], key=int) == [str(n) for n in range(8)]
     assert orders[1] != orders[2]
+
+
+def test_a_test_that_crashes_its_process_is_named_and_the_run_still_ends(tmp_path, cli):
+    kata = with_checker_tests(make_kata(tmp_path))
+    (kata.root / "checker" / "tests" / "test_crash.py").write_text(
+        "import os\n\n\ndef test_that_crashes():\n    os._exit(1)\n"
+    )
+
+    code, out = cli(kata, "verify", "-n", "2", "--timeout", "60")
+
+    assert code == 1, out
+    assert "checker/tests/test_crash.py::test_that_crashes" in out
+    assert "crashed while running" in out
+    assert "timed out" not in out, "the run hung after the crash"
