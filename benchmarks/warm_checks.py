@@ -86,6 +86,9 @@ def warm_check(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple
     return time.perf_counter() - start, result.ok
 
 
+_LAST_FAILED: dict[str, list[str]] = {}  # exercise id -> the tests its last check failed
+
+
 def first_verdict(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple[float, bool]:
     """What ``kata watch`` does after a save of the untouched stub: seconds until the first
     failing test's verdict lands (it is printed the moment it does)."""
@@ -97,9 +100,11 @@ def first_verdict(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tu
             seen.append(time.perf_counter() - start)
 
     forks = forks_for(CheckOptions(), 1)
+    first = _LAST_FAILED.get(exercise.id)  # as kata watch: last time's failures first
     result = check_one(
-        kata, exercise, CheckOptions(), run=worker.run, forks=forks, on_progress=on_progress
+        kata, exercise, CheckOptions(), worker.run, first, forks, on_progress=on_progress
     )
+    _LAST_FAILED[exercise.id] = result.failed_tests
     failed_as_expected = not result.ok and bool(seen)
     return (seen[0] if seen else time.perf_counter() - start), failed_as_expected
 

@@ -149,10 +149,12 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """``--kata-first``: the named tests first, the rest after, each in file order."""
-    first = {name for name in config.getoption("kata_first").split(",") if name}
-    if first:
-        items.sort(key=lambda item: item.name.split("[", 1)[0] not in first)
+    """``--kata-first``: the named tests first, in the order named, the rest after in
+    file order."""
+    names = [name for name in config.getoption("kata_first").split(",") if name]
+    rank = {name: number for number, name in enumerate(names)}
+    if rank:
+        items.sort(key=lambda item: rank.get(item.name.split("[", 1)[0], len(rank)))
 
 
 @pytest.hookimpl(trylast=True)

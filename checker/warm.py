@@ -70,6 +70,10 @@ BASE_MODULES = [
     "mlflow.tracing.processor.mlflow_v3",
     "mlflow.tracing.processor.otel",
     "mlflow.store.tracking.sqlalchemy_workspace_store",
+    # MLflow imports these (1.5 s) the first time a span's inputs or outputs hold an
+    # object that JSON cannot encode (mlflow/tracing/utils: _is_safe_to_encode_str).
+    "llama_index.core.base.response.schema",
+    "llama_index.core.chat_engine.types",
 ]
 
 

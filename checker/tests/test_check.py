@@ -16,6 +16,7 @@ from checker.tests.fake_kata import (
     HANG,
     OS_EXIT,
     SOLUTION,
+    STUB,
     SYNTAX_ERROR,
     SYS_EXIT,
     FakeExercise,
@@ -303,6 +304,44 @@ def test_the_tests_that_failed_last_time_run_first_next_time(tmp_path, monkeypat
     check_exercises(kata, load_manifest(kata).exercises, progress, serial, on_progress=on_progress)
 
     assert started[0].endswith("::test_adds_negative_numbers"), started
+
+
+SLOW_THEN_QUICK = """\
+import time
+
+import pytest
+
+
+@pytest.fixture
+def slow_set_up():
+    time.sleep(0.3)
+
+
+def test_slow(exercise, slow_set_up):
+    assert exercise.add(1, 1) == 2
+
+
+def test_quick(exercise):
+    assert exercise.add(2, 2) == 4
+"""
+
+
+def test_the_quickest_of_the_failed_tests_runs_first_next_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    kata = make_kata(tmp_path, FakeExercise(tests=SLOW_THEN_QUICK))
+    progress = Progress.load(kata)
+    serial = CheckOptions(forks=1)  # one process: the order is the order they ran in
+    [first] = check_exercises(kata, load_manifest(kata).exercises, progress, serial)
+    assert first.failed_tests == ["test_quick", "test_slow"]
+    kata.stub(load_manifest(kata).exercises[0]).write_text(STUB + "\n# saved again\n")
+    started: list[str] = []
+
+    def on_progress(exercise, report):
+        started[:] = list(report.started)
+
+    check_exercises(kata, load_manifest(kata).exercises, progress, serial, on_progress=on_progress)
+
+    assert started[0].endswith("::test_quick"), started
 
 
 def test_each_result_is_handed_on_as_it_lands(tmp_path, monkeypatch):

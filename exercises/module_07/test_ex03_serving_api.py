@@ -19,6 +19,7 @@ from fixtures.production import (
     trace_text,
 )
 from fixtures.serving import serve_app
+from fixtures.snapshots import store_snapshot
 from fixtures.traces import find_spans, search_traces, span_tree, trace_status
 
 ALICE, BOB = "key-alice-5f2c9d1e", "key-bob-81e7aa40"
@@ -27,10 +28,13 @@ QUESTION, ANSWER = next(iter(good_answers().items()))
 GUARDED = ["/predict", "/stream"]
 
 
-@pytest.fixture(autouse=True)
-def champion():
+def _champion():
     """support-agent@champion: a ResponsesAgent that knows the evaluation set's answers."""
-    return register_canned_agent("support-agent", good_answers(), alias="champion")
+    version = register_canned_agent("support-agent", good_answers(), alias="champion")
+    return {"version": version.version}
+
+
+champion = store_snapshot(_champion, name="champion", autouse=True)  # built once, copied
 
 
 def ask(client, path="/predict", key=ALICE, question=QUESTION, **headers):

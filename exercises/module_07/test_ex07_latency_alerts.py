@@ -20,21 +20,21 @@ class UpstreamTimeout(RuntimeError):
     pass
 
 
-@mlflow.trace(name="handle_request")
-def _handle(clock, latency_ms: int, fail: bool) -> str:
-    clock.tick(latency_ms / 1000)  # the request takes exactly latency_ms
-    if fail:
-        raise UpstreamTimeout("the LLM did not answer in time")
-    return "ok"
-
-
 def _serve(clock, start: str, latencies: list[int], failing: set[int]) -> list[str]:
     """One request a minute from ``start``; returns the trace ids."""
+
+    @mlflow.trace(name="handle_request")
+    def handle(latency_ms: int, fail: bool) -> str:  # the clock stays out of the span
+        clock.tick(latency_ms / 1000)  # the request takes exactly latency_ms
+        if fail:
+            raise UpstreamTimeout("the LLM did not answer in time")
+        return "ok"
+
     clock.move_to(f"{DAY} {start}")
     trace_ids = []
     for number, latency in enumerate(latencies):
         with contextlib.suppress(UpstreamTimeout):
-            _handle(clock, latency, number in failing)
+            handle(latency, number in failing)
         trace_ids.append(mlflow.get_last_active_trace_id())
         clock.tick(60)
     return trace_ids
