@@ -66,9 +66,9 @@ def timed(command: list[str], cwd: Path) -> tuple[float, bool]:
     the benchmark keeps for the warm checks, as a learner's own run)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KATA_")}
     start = time.perf_counter()
-    ran = subprocess.run(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    ran = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if ran.returncode != 0:
+        print(f"  {' '.join(command[-1:])} failed:\n{ran.stdout[-1500:]}", flush=True)
     return time.perf_counter() - start, ran.returncode == 0
 
 
@@ -83,6 +83,8 @@ def warm_check(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple
     start = time.perf_counter()
     forks = forks_for(CheckOptions(), 1)
     result = check_one(kata, exercise, CheckOptions(), run=worker.run, forks=forks)
+    if not result.ok:
+        print(f"  {exercise.id}: the solution's warm check failed: {result.message}", flush=True)
     return time.perf_counter() - start, result.ok
 
 
@@ -106,6 +108,8 @@ def first_verdict(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tu
     )
     _LAST_FAILED[exercise.id] = result.failed_tests
     failed_as_expected = not result.ok and bool(seen)
+    if not failed_as_expected:
+        print(f"  {exercise.id}: the stub's warm check did not fail first: {result.message}")
     return (seen[0] if seen else time.perf_counter() - start), failed_as_expected
 
 
