@@ -21,7 +21,9 @@ counted; the cold ``pytest`` column starts its own, as a learner's run does.
 
 Each figure is the median of ``--repeat`` runs, in seconds. The first check of an
 exercise (which also imports its libraries into the worker and builds its store
-snapshots) is not counted. Everything runs in a throw-away copy of the kata: your
+snapshots) is not counted, and each check starts once the worker is idle again (it
+imports what the previous check used on first use while a learner reads the verdict:
+see checker/learned_imports.py). Everything runs in a throw-away copy of the kata: your
 files are never touched. Spark exercises are marked and summarised apart.
 """
 
@@ -80,6 +82,7 @@ def median_of(repeat: int, measure: Callable[[], tuple[float, bool]]) -> tuple[f
 
 def warm_check(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple[float, bool]:
     """What ``kata watch`` does after a save of a solution: seconds to the full verdict."""
+    worker.warm([])  # a learner edits between saves: the worker is idle again
     start = time.perf_counter()
     forks = forks_for(CheckOptions(), 1)
     result = check_one(kata, exercise, CheckOptions(), run=worker.run, forks=forks)
@@ -94,6 +97,7 @@ _LAST_FAILED: dict[str, list[str]] = {}  # exercise id -> the tests its last che
 def first_verdict(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple[float, bool]:
     """What ``kata watch`` does after a save of the untouched stub: seconds until the first
     failing test's verdict lands (it is printed the moment it does)."""
+    worker.warm([])  # as above
     start = time.perf_counter()
     seen: list[float] = []
 
