@@ -21,9 +21,8 @@ counted; the cold ``pytest`` column starts its own, as a learner's run does.
 
 Each figure is the median of ``--repeat`` runs, in seconds. The first check of an
 exercise (which also imports its libraries into the worker and builds its store
-snapshots) is not counted, and each check starts once the worker is idle again (it
-imports what the previous check used on first use while a learner reads the verdict:
-see checker/learned_imports.py). Everything runs in a throw-away copy of the kata: your
+snapshots) is not counted, and each check starts once the worker is idle again, as
+after a learner's pause. Everything runs in a throw-away copy of the kata: your
 files are never touched. Spark exercises are marked and summarised apart.
 """
 

@@ -31,8 +31,6 @@ from typing import Any
 
 import pytest
 
-from checker import learned_imports
-
 # A plugin that only the parent may run (it writes files or the terminal): a child
 # unregisters every plugin object with this attribute set, and the terminal reporter.
 PARENT_ONLY = "kata_parent_only"
@@ -129,7 +127,6 @@ class ForkedRun:
             traceback.print_exc()
             code = 3
         finally:
-            learned_imports.write_down()  # in a warm check: what to preload next time
             os._exit(code)
 
     # --- in the parent ------------------------------------------------------------------

@@ -40,7 +40,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from checker import learned_imports
 from checker.manifest import Exercise, KataPaths
 from checker.process import ProcessOutcome, wait_for_child
 from checker.runners import Runner, cold_run
@@ -328,11 +327,10 @@ def _prepare(root: Path) -> None:
     template_db(KataPaths(root).state / "cache")  # built once, copied for every test
 
 
-def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str], root: Path) -> None:
+def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str]) -> None:
     """In the forked child: run pytest with its output in ``output``; never return."""
     code = 3
     try:
-        learned_imports.watch(_imports_file(output), root)
         os.environ.update(env)
         os.setpgid(0, 0)  # the worker kills this whole group at the timeout
         out = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -350,27 +348,10 @@ def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str], root
 
         traceback.print_exc()
     finally:
-        learned_imports.write_down()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
-
-
-def _imports_file(output: str) -> Path:
-    return Path(output + ".imports")
-
-
-def _import_learned(names: list[str]) -> None:
-    """Import what a check imported on first use (checker.learned_imports), so that the
-    next check finds it loaded."""
-    if not names:
-        return
-    start, threads = time.monotonic(), threading.active_count()
-    _import_quietly(names)
-    print(f"learned {len(names)} imports in {time.monotonic() - start:.2f} s", file=sys.stderr)
-    if threading.active_count() > threads:  # a fork of a threaded process may deadlock
-        print(f"warning: importing {names} started a thread", file=sys.stderr)
 
 
 _RUNNING: dict[str, int] = {}  # the pid of the check being run, if any
@@ -402,9 +383,7 @@ def serve(root: Path) -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _run_child(
-                request["args"], request["cwd"], request["output"], request.get("env", {}), root
-            )
+            _run_child(request["args"], request["cwd"], request["output"], request.get("env", {}))
         _RUNNING["pid"] = pid
         returncode, timed_out = wait_for_child(pid, float(request["timeout"]))
         _RUNNING.pop("pid", None)
@@ -413,9 +392,7 @@ def serve(root: Path) -> None:
             "timed_out": timed_out,
             "duration": time.monotonic() - start,
         }
-        learned = learned_imports.read(_imports_file(request["output"]))  # before the
-        replies.write(json.dumps(reply) + "\n")  # client deletes the check's scratch folder
-        _import_learned(learned)  # while the learner reads the verdict
+        replies.write(json.dumps(reply) + "\n")
 
 
 if __name__ == "__main__":
