@@ -74,7 +74,24 @@ BASE_MODULES = [
     # object that JSON cannot encode (mlflow/tracing/utils: _is_safe_to_encode_str).
     "llama_index.core.base.response.schema",
     "llama_index.core.chat_engine.types",
+    # mlflow.genai.evaluate imports the Databricks SDK before each run (0.7 s; its
+    # harness: _warmup_databricks_sdk), even offline.
+    "databricks.sdk",
+    # The first httpx client imports its transport (httpcore, h11, h2), the first
+    # OpenAI client its resources (0.4 s): fake LLM servers, ChatOpenAI, TestClient.
+    "httpcore",
+    "h2.connection",
+    "openai.resources",
 ]
+
+# What a library imports the first time it is used, imported with it when an
+# exercise's tests or solution import the library (0.6-1.5 s each otherwise).
+# Each was measured: benchmarks/warm_checks.py, and a fork of the worker importing
+# the exercise's modules, diffing sys.modules before and after one check.
+IMPORTED_ON_FIRST_USE = {
+    # mlflow.sklearn's save_model imports skops, which imports every sklearn module.
+    "sklearn": ["skops.io"],
+}
 
 
 def can_fork() -> bool:
@@ -110,6 +127,9 @@ def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
                 modules.append(node.module)
         if path == kata.test_file(exercise) and _LITELLM_FIXTURE.search(source):
             modules.append("litellm")  # the kit's fixture: see _import_litellm
+    for library, first_use in IMPORTED_ON_FIRST_USE.items():
+        if any(name == library or name.startswith(library + ".") for name in modules):
+            modules += first_use
     return list(dict.fromkeys(modules))
 
 
@@ -325,6 +345,17 @@ def _prepare(root: Path) -> None:
     from checker.store import template_db
 
     template_db(KataPaths(root).state / "cache")  # built once, copied for every test
+    _fill_caches()
+
+
+def _fill_caches() -> None:
+    """Fill the caches MLflow would otherwise fill afresh in every check: they hold only
+    what is installed, which the worker restarts for (``restarts_worker``)."""
+    from mlflow.utils import requirements_utils
+
+    # Which package provides each module: every logged model's requirements (0.55 s).
+    with contextlib.suppress(Exception):
+        requirements_utils._init_modules_to_packages_map()
 
 
 def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str]) -> None:

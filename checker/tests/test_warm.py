@@ -152,6 +152,31 @@ def test_a_test_file_taking_the_litellm_fixture_has_litellm_preloaded(tmp_path):
     assert imports_of(kata, exercise)[:2] == ["json", "litellm"]
 
 
+def test_a_library_comes_with_what_it_imports_on_first_use(tmp_path):
+    from checker.warm import IMPORTED_ON_FIRST_USE, imports_of
+
+    kata = make_kata(tmp_path)
+    exercise = load_manifest(kata).exercises[0]
+    kata.solution(exercise).write_text("from sklearn.linear_model import Ridge\n" + SOLUTION)
+
+    assert imports_of(kata, exercise) == ["sklearn.linear_model", *IMPORTED_ON_FIRST_USE["sklearn"]]
+
+
+def test_the_worker_fills_mlflows_cache_of_installed_packages_once_for_every_check():
+    import subprocess
+    import sys
+
+    code = (
+        "from checker.warm import _fill_caches; from mlflow.utils import requirements_utils\n"
+        "_fill_caches(); print('sklearn' in requirements_utils._MODULES_TO_PACKAGES)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
+
+
 def test_litellm_is_imported_for_the_checks_but_stays_hidden():
     import subprocess
     import sys

@@ -8,11 +8,13 @@ import pytest
 
 from fixtures.clock import frozen_clock
 from fixtures.messages import shown
+from fixtures.snapshots import store_snapshot
 from fixtures.traces import only_trace, trace_status
 
 USER_KEY = "mlflow.trace.user"
 SESSION_KEY = "mlflow.trace.session"
 NINE = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+OTHER_BOT = "kata-other-bot"
 
 
 def _at(hours: float) -> datetime:
@@ -124,15 +126,22 @@ def _record_traffic(experiment_name, rows):
     return experiment_id, ids
 
 
-@pytest.fixture
-def traffic():
+@store_snapshot
+def recorded_traffic():
     """Six traces of a support bot at known times (see TRAFFIC), made without the learner's
-    code, and one more in another experiment that no search may return. That other
-    experiment is the active one when the searches run: they must look only in the
-    experiment they are given."""
+    code, and one more in another experiment that no search may return."""
     experiment_id, ids = _record_traffic("kata-support-bot", TRAFFIC)
-    _record_traffic("kata-other-bot", [(1.0, "s-1", "web", True)])
-    return experiment_id, ids
+    _record_traffic(OTHER_BOT, [(1.0, "s-1", "web", True)])
+    return {"experiment_id": experiment_id, "ids": ids}
+
+
+@pytest.fixture
+def traffic(recorded_traffic):
+    """(experiment id, trace ids) of the recorded traffic. The other experiment is the
+    active one when the searches run: they must look only in the experiment they are
+    given."""
+    mlflow.set_experiment(OTHER_BOT)
+    return recorded_traffic["experiment_id"], recorded_traffic["ids"]
 
 
 def _named(ids, found):

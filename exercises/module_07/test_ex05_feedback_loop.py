@@ -1,7 +1,6 @@
 """Checks for ex05_feedback_loop: user thumbs on traces, reported per version and prompt."""
 
 import mlflow
-import pytest
 from fastapi.testclient import TestClient
 from mlflow.entities import AssessmentSource
 
@@ -9,6 +8,7 @@ from fixtures.assessments import assessment_value, assessments, describe_assessm
 from fixtures.messages import shown
 from fixtures.production import good_answers, register_canned_agent, request_for
 from fixtures.prompts import wait_for_prompt_links
+from fixtures.snapshots import store_snapshot
 from fixtures.traces import search_traces
 
 MODEL = "support-agent"
@@ -80,7 +80,7 @@ def names_in(ranking) -> list:
     return [pair[0] if isinstance(pair, tuple) else pair for pair in ranked(ranking)]
 
 
-@pytest.fixture
+@store_snapshot
 def traffic():
     """Three versions of support-agent: versions 1 and 2 answered 3 questions each with the
     prompts support/1 and support/2; version 3 served nobody. Users rated the answers:
@@ -118,7 +118,7 @@ def _prompted(uri: str) -> str:
     return mlflow.genai.load_prompt(uri).format(question="What is a span?")
 
 
-@pytest.fixture
+@store_snapshot
 def rated_prompts():
     """Prompt versions loaded inside traces, then rated: beta/1, alpha/1 and gamma/1 each got
     one thumb down out of two (a tie at 0.5, made in that order); delta/1 was loaded in a
