@@ -162,36 +162,36 @@ def test_a_library_comes_with_what_it_imports_on_first_use(tmp_path):
     assert imports_of(kata, exercise) == ["sklearn.linear_model", *IMPORTED_ON_FIRST_USE["sklearn"]]
 
 
-def test_the_worker_fills_mlflows_cache_of_installed_packages_once_for_every_check():
+def _printed_by_a_new_python(code: str) -> str:
+    """What ``python -c code`` prints, run in the kata's root (a fresh process: nothing
+    this test process imported)."""
     import subprocess
     import sys
 
-    code = (
-        "from checker.warm import _fill_caches; from mlflow.utils import requirements_utils\n"
-        "_fill_caches(); print('sklearn' in requirements_utils._MODULES_TO_PACKAGES)\n"
-    )
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
     )
-    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+def test_the_worker_fills_mlflows_cache_of_installed_packages_once_for_every_check():
+    code = (
+        "from checker.warm import _fill_caches; from mlflow.utils import requirements_utils\n"
+        "_fill_caches(); print('sklearn' in requirements_utils._MODULES_TO_PACKAGES)\n"
+    )
+    assert _printed_by_a_new_python(code) == "True"
 
 
 def test_litellm_is_imported_for_the_checks_but_stays_hidden():
-    import subprocess
-    import sys
-
     code = (
         "import sys; from checker.warm import _import_quietly; from checker import isolation\n"
         "isolation.hide_litellm(); _import_quietly(['litellm'])\n"
         "assert sys.modules['litellm'] is None, 'left visible'\n"
         "isolation.allow_litellm(); import litellm; print(litellm.__name__)\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
-    )
-    assert out.returncode == 0 and out.stdout.strip() == "litellm", out.stderr[-2000:]
+    assert _printed_by_a_new_python(code) == "litellm"
 
 
 def test_checking_several_exercises_forks_warm_workers_and_reports_what_cold_checks_do(
