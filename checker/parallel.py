@@ -13,7 +13,9 @@ Each test still gets its own fresh store and a fresh import of the learner's
 file: forking changes where a test runs, not how. A child that crashes (a
 segfault, ``os._exit``) takes the whole run down the same way, naming the test
 it was running, exactly as a serial run would. Tests that share an
-``xdist_group`` (Spark, the MLflow server) stay in one child.
+``xdist_group`` (the MLflow server) stay in one child, so that one server serves
+them, unless ``kata watch`` already runs that service for every check
+(``RUNNING_ELSEWHERE``): then each child reaches it on its own.
 
 A pytest plugin object, registered by ``checker.plugin``; POSIX only.
 """
@@ -40,6 +42,20 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+# xdist groups named after a service, and the variable through which ``kata watch``
+# hands a running one to a check (checker.services.WatchServices).
+RUNNING_ELSEWHERE = {"mlflow_server": "KATA_MLFLOW_SERVER"}
+
+
+def _group(item) -> str | None:
+    """The ``xdist_group`` that must stay in one share, if any."""
+    marker = item.get_closest_marker("xdist_group")
+    group = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+    if group in RUNNING_ELSEWHERE and os.environ.get(RUNNING_ELSEWHERE[group]):
+        return None  # every child can reach the running service
+    return group
+
+
 def split(items: list, forks: int) -> list[list]:
     """``forks`` shares of ``items``: round robin in order (the first tests start at
     once in every child), with each ``xdist_group`` kept whole in one share."""
@@ -47,8 +63,7 @@ def split(items: list, forks: int) -> list[list]:
     groups: dict[str, int] = {}
     turn = 0
     for item in items:
-        marker = item.get_closest_marker("xdist_group")
-        group = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+        group = _group(item)
         if group is not None:
             if group not in groups:
                 groups[group] = min(range(len(shares)), key=lambda n: len(shares[n]))

@@ -14,9 +14,13 @@ elsewhere) says so on the line before it, where the rendered page hides it:
 This module imports MLflow once, then runs each snippet in a fork of itself (a fresh
 process state, a fresh empty folder), with the network guard on (connections beyond
 loopback fail as on an offline machine, with an ``OSError`` that code may catch) and a
-time limit; it writes what happened to a JSON file. The folder holds one file: an
-empty ``mlflow.db``, exactly as MLflow creates it on first use (copied from the
-checker's migrated template, which saves the 1-2 s migration per snippet).
+time limit; it writes what happened to a JSON file, in the lesson's order. Up to
+``AT_ONCE`` snippets run at the same time: most of a snippet's time is waiting, not
+computing (MLflow's background trace writer looks at its queue once a second, so
+``flush_trace_async_logging()`` and the flush at exit each wait up to a second).
+The folder holds one file: an empty ``mlflow.db``, exactly as MLflow creates it on
+first use (copied from the checker's migrated template, which saves the 1-2 s
+migration per snippet).
 ``checker/tests/test_exercise_contract.py`` runs it for each lesson with the fake LLM
 server answering (judges get "yes"), as a step of ``kata verify``.
 """
@@ -28,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -35,11 +40,11 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from checker.process import wait_for_child
-
 FRAGMENT = re.compile(r"^<!--\s*fragment\b", re.IGNORECASE)
 # Seconds per snippet: a Spark one takes 20 s on a quiet machine, minutes on a busy one.
 TIMEOUT = 300.0
+# Snippets run at the same time (see above); a Spark one computes, the others mostly wait.
+AT_ONCE = 3
 # Variables the tests set that a learner's shell does not: snippets run with MLflow's
 # defaults (asynchronous trace logging, ./mlflow.db in the working folder).
 NOT_A_LEARNERS = ("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
@@ -93,34 +98,77 @@ def run(lesson: Path, results: Path, cache: Path, timeout: float = TIMEOUT) -> l
     from checker.store import template_db
 
     template = template_db(cache)
-    outcomes = []
-    for snippet in snippets(lesson.read_text(encoding="utf-8")):
-        if not snippet.fragment:
-            outcomes.append(_run_one(lesson, snippet, template, timeout))
+    runnable = [s for s in snippets(lesson.read_text(encoding="utf-8")) if not s.fragment]
+    outcomes = run_at_once(lesson, runnable, template, timeout)
     results.write_text(json.dumps([asdict(o) for o in outcomes], indent=2), encoding="utf-8")
     return outcomes
 
 
-def _run_one(lesson: Path, snippet: Snippet, template: Path, timeout: float) -> Outcome:
-    with tempfile.TemporaryDirectory(prefix="kata-snippet-") as folder:
-        shutil.copyfile(template, Path(folder) / "mlflow.db")
-        output = Path(folder).parent / f"{Path(folder).name}.output.txt"
-        start = time.monotonic()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            _child(lesson, snippet, Path(folder), output)
-        code, timed_out = wait_for_child(pid, timeout)
-        seconds = time.monotonic() - start
-        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
-        output.unlink(missing_ok=True)
+def run_at_once(
+    lesson: Path, runnable: list[Snippet], template: Path, timeout: float, at_once: int = AT_ONCE
+) -> list[Outcome]:
+    """Run the snippets, ``at_once`` at a time, each in a fork; their outcomes in order."""
+    waiting, done = list(runnable), {}
+    running: list[_Running] = []
+    while waiting or running:
+        while waiting and len(running) < at_once:
+            running.append(_start(lesson, waiting.pop(0), template, timeout))
+        time.sleep(0.01)
+        for child in list(running):
+            outcome = _outcome_if_over(child)
+            if outcome is not None:
+                running.remove(child)
+                done[child.snippet.line] = outcome
+    return [done[snippet.line] for snippet in runnable]
+
+
+@dataclass
+class _Running:
+    snippet: Snippet
+    pid: int
+    folder: Path
+    output: Path
+    started: float
+    deadline: float
+
+
+def _start(lesson: Path, snippet: Snippet, template: Path, timeout: float) -> _Running:
+    folder = Path(tempfile.mkdtemp(prefix="kata-snippet-"))
+    shutil.copyfile(template, folder / "mlflow.db")
+    output = folder.parent / f"{folder.name}.output.txt"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        _child(lesson, snippet, folder, output)
+    return _Running(snippet, pid, folder, output, started, started + timeout)
+
+
+def _outcome_if_over(child: _Running) -> Outcome | None:
+    """The snippet's outcome if it has ended or run out of time (then its group is
+    killed), else None."""
+    done, status = os.waitpid(child.pid, os.WNOHANG)
+    timed_out = not done and time.monotonic() >= child.deadline
+    if not done and not timed_out:
+        return None
+    if timed_out:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        _, status = os.waitpid(child.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - child.started
+    text = ""
+    if child.output.exists():
+        text = child.output.read_text(encoding="utf-8", errors="replace")
+    child.output.unlink(missing_ok=True)
+    shutil.rmtree(child.folder, ignore_errors=True)
     tail = "\n".join(text.strip().splitlines()[-25:])
     if timed_out:
-        tail = f"still running after {timeout:g} s\n{tail}"
+        tail = f"still running after {child.deadline - child.started:g} s\n{tail}"
     elif code != 0:
         tail = f"exit code {code}\n{tail}"
-    return Outcome(snippet.line, code == 0 and not timed_out, round(seconds, 2), tail)
+    return Outcome(child.snippet.line, code == 0 and not timed_out, round(seconds, 2), tail)
 
 
 def _child(lesson: Path, snippet: Snippet, folder: Path, output: Path) -> None:
@@ -131,6 +179,9 @@ def _child(lesson: Path, snippet: Snippet, folder: Path, output: Path) -> None:
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        # Streams on those descriptors, as a new Python has (the parent's may be pytest's).
+        sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", buffering=1, closefd=False)  # noqa: SIM115
         os.chdir(folder)
         os.environ["DSPY_CACHEDIR"] = str(folder / ".dspy_cache")  # not the learner's ~/.dspy_cache
         from checker import netguard

@@ -114,6 +114,16 @@ def test_tests_of_one_xdist_group_stay_in_one_fork():
     assert any({"s1", "s2"} <= set(share) for share in shares), shares
 
 
+def test_a_group_whose_service_kata_watch_runs_is_dealt_like_other_tests(monkeypatch):
+    items = [_item(f"t{n}", "mlflow_server") for n in range(4)]
+    monkeypatch.delenv("KATA_MLFLOW_SERVER", raising=False)
+    assert len(split(items, 2)) == 1  # one server started for the group, in one fork
+
+    monkeypatch.setenv("KATA_MLFLOW_SERVER", "http://127.0.0.1:5999")
+    shares = [[i.name for i in share] for share in split(items, 2)]
+    assert shares == [["t0", "t2"], ["t1", "t3"]]
+
+
 def test_one_test_or_one_fork_means_no_fork():
     assert len(split([_item("only")], 4)) == 1
     assert len(split([_item("a"), _item("b")], 1)) == 1

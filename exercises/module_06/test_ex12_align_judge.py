@@ -30,7 +30,8 @@ REFLECTION_MODEL = "openai:/gpt-4o"  # not the default reflection model, to tell
 EMBEDDING_MODEL = "openai:/text-embedding-3-small"
 GUIDELINE = "A good answer mentions 'docs'."
 
-# question -> (the app's answer, the reviewers' verdict); 3 yes and 3 no in each set
+# question -> (the app's answer, the reviewers' verdict): 3 yes and 3 no to learn from,
+# 2 and 2 held out (each call of an aligned judge waits 0.1 s for DSPy's retriever)
 TRAIN = {
     "What replaced model stages?": ("Aliases replaced stages; see the registry docs.", "yes"),
     "Which decorator traces a function?": ("Use @mlflow.trace.", "no"),
@@ -46,8 +47,6 @@ TEST = {
     ),
     "What is a LoggedModel?": ("A model logged with its params and metrics.", "no"),
     "How do I set an alias?": ("Use set_registered_model_alias, see the registry docs.", "yes"),
-    "Where are datasets stored?": ("In the tracking store.", "no"),
-    "Can I evaluate offline?": ("Yes, the evaluation docs show how.", "yes"),
     "What is a scorer?": ("A function that grades an answer.", "no"),
 }
 ANSWERS = {**TRAIN, **TEST}
@@ -166,11 +165,11 @@ def test_agreement_is_the_share_of_rated_traces_where_judge_and_humans_agree(
     found = exercise.agreement(exercise.make_helpful_judge(JUDGE_MODEL), traces)
 
     assert found == pytest.approx(0.5), (
-        "expected agreement 0.5: the judge says yes to all 6 rated traces and the reviewers "
-        f"said yes to 3; found {shown(found)}"
+        "expected agreement 0.5: the judge says yes to all 4 rated traces and the reviewers "
+        f"said yes to 2; found {shown(found)}"
     )
-    assert len(models.chat_requests) == 6, (
-        "expected the judge to be asked once per rated trace (6), never for the unrated one; "
+    assert len(models.chat_requests) == 4, (
+        "expected the judge to be asked once per rated trace (4), never for the unrated one; "
         f"it was asked {len(models.chat_requests)} times"
     )
     logged = [a for t in traces for a in assessments(mlflow.get_trace(t.info.trace_id))]
