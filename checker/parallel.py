@@ -2,12 +2,15 @@
 
 ``kata check`` and ``kata watch`` check one exercise at a time, and its tests
 would otherwise run one after the other on one core. With ``--kata-forks 2``
-pytest collects the tests as usual, then forks two children after collection;
-each runs its share of the tests (with its own session fixtures and its own
-temp folder) and sends every result back through a pipe. The parent hands
-those results to pytest's own hooks, as if it had run the tests itself, so the
-terminal summary, the ``--kata-report`` file and the exit status are those of
-a serial run; only the order in which results arrive may differ.
+pytest collects the tests as usual, then forks two children after collection.
+The parent deals the tests out in order (``Dealer``): each child gets two to
+begin with and one more each time it finishes one, so a child with quick tests
+takes more of them and both finish at about the same time. Each child runs its
+tests with its own session fixtures and its own temp folder and sends every
+result back through a pipe. The parent hands those results to pytest's own
+hooks, as if it had run the tests itself, so the terminal summary, the
+``--kata-report`` file and the exit status are those of a serial run; only the
+order in which results arrive may differ.
 
 Each test still gets its own fresh store and a fresh import of the learner's
 file: forking changes where a test runs, not how. A child that crashes (a
@@ -27,7 +30,8 @@ import json
 import os
 import selectors
 import signal
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,32 +60,55 @@ def _group(item) -> str | None:
     return group
 
 
-def split(items: list, forks: int) -> list[list]:
-    """``forks`` shares of ``items``: round robin in order (the first tests start at
-    once in every child), with each ``xdist_group`` kept whole in one share."""
-    shares: list[list] = [[] for _ in range(max(1, min(forks, len(items))))]
-    groups: dict[str, int] = {}
-    turn = 0
-    for item in items:
-        group = _group(item)
-        if group is not None:
-            if group not in groups:
-                groups[group] = min(range(len(shares)), key=lambda n: len(shares[n]))
-            shares[groups[group]].append(item)
-            continue
-        shares[turn % len(shares)].append(item)
-        turn += 1
-    return [share for share in shares if share]
+class Dealer:
+    """Which test each fork runs next, by position in ``items``: the first tests go
+    out first (those that failed last time, with ``--kata-first``), to whichever fork
+    asks. The tests of one ``xdist_group`` all go to one fork, chosen at the start."""
+
+    def __init__(self, items: list, forks: int):
+        self.shared: deque[int] = deque()
+        pinned: dict[str, list[int]] = {}
+        for index, item in enumerate(items):
+            group = _group(item)
+            if group is None:
+                self.shared.append(index)
+            else:
+                pinned.setdefault(group, []).append(index)
+        self.forks = max(1, min(forks, len(self.shared) + len(pinned)))
+        shares: list[list[int]] = [[] for _ in range(self.forks)]
+        for tests in sorted(pinned.values(), key=len, reverse=True):
+            min(shares, key=len).extend(tests)
+        self.pinned = [deque(sorted(share)) for share in shares]
+
+    def first_tests(self) -> list[list[int]]:
+        """Two tests for each fork to start with (the second lets it know its next test,
+        which pytest needs to keep session fixtures up), dealt round robin."""
+        dealt: list[list[int]] = [[] for _ in range(self.forks)]
+        for _ in range(2):
+            for fork in range(self.forks):
+                following = self.next_for(fork)
+                if following is not None:
+                    dealt[fork].append(following)
+        return dealt
+
+    def next_for(self, fork: int) -> int | None:
+        """The next test for ``fork``, or None when it has none left."""
+        pinned = self.pinned[fork]
+        if pinned and (not self.shared or pinned[0] < self.shared[0]):
+            return pinned.popleft()
+        return self.shared.popleft() if self.shared else None
 
 
 @dataclass
 class _Child:
+    number: int
     pid: int
-    fd: int
+    fd: int  # its results, one JSON line each
+    orders: int  # where the parent writes the position of its next test, or "stop"
     buffer: bytes = b""
     running: str | None = None  # the test it has started and not finished
+    stopped: bool = False  # told that it has no more tests
     done: bool = False
-    locations: dict[str, Any] = field(default_factory=dict)
 
 
 class ForkedRun:
@@ -97,26 +124,36 @@ class ForkedRun:
             return None  # pytest's own loop reports the collection errors
         if session.config.option.collectonly:
             return None
-        shares = split(list(session.items), self.forks)
-        if len(shares) < 2:
+        items = list(session.items)
+        dealer = Dealer(items, self.forks)
+        if dealer.forks < 2:
             return None
         base = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
-        started = [self._start(share, base / f"fork{n}") for n, share in enumerate(shares)]
-        self._relay(session, started)
+        children = [self._start(items, n, base / f"fork{n}") for n in range(dealer.forks)]
+        for child, tests in zip(children, dealer.first_tests(), strict=True):
+            for test in tests:
+                _order(child, test)
+            if len(tests) < 2:
+                _order(child, None)  # no more tests: it must not wait for a next one
+        self._relay(session, children, dealer, {i.nodeid: i.location for i in items})
         return True
 
     # --- in a child ---------------------------------------------------------------------
 
-    def _start(self, share: list, basetemp: Path) -> _Child:
-        read, write = os.pipe()
+    def _start(self, items: list, number: int, basetemp: Path) -> _Child:
+        results_read, results_write = os.pipe()
+        orders_read, orders_write = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(read)
-            self._run_share(share, basetemp, write)  # never returns
-        os.close(write)
-        return _Child(pid=pid, fd=read, locations={i.nodeid: i.location for i in share})
+            os.close(results_read)
+            os.close(orders_write)
+            self._run_tests(items, basetemp, results_write, orders_read)  # never returns
+        os.close(results_write)
+        os.close(orders_read)
+        return _Child(number=number, pid=pid, fd=results_read, orders=orders_write)
 
-    def _run_share(self, share: list, basetemp: Path, fd: int) -> None:
+    def _run_tests(self, items: list, basetemp: Path, results: int, orders: int) -> None:
+        """Run the tests the parent names, one after the other, until it says stop."""
         code = 0
         try:
             config = self.config
@@ -129,11 +166,14 @@ class ForkedRun:
                 manager.unregister(terminal)
             basetemp.mkdir(parents=True, exist_ok=True)
             config._tmp_path_factory._basetemp = basetemp  # type: ignore[attr-defined]
-            pipe = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+            pipe = os.fdopen(results, "w", buffering=1, encoding="utf-8")
             manager.register(_Forward(config, pipe), "kata-forward")
-            for number, item in enumerate(share):
-                following = share[number + 1] if number + 1 < len(share) else None
+            queue = _Orders(orders, items)
+            item = queue.next()
+            while item is not None:
+                following = queue.next()  # pytest keeps session fixtures up for it
                 item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+                item = following
             pipe.write(json.dumps({"event": "done"}) + "\n")
             pipe.flush()
         except BaseException:  # noqa: BLE001 - the parent sees the missing "done"
@@ -146,7 +186,9 @@ class ForkedRun:
 
     # --- in the parent ------------------------------------------------------------------
 
-    def _relay(self, session: pytest.Session, children: list[_Child]) -> None:
+    def _relay(
+        self, session: pytest.Session, children: list[_Child], dealer: Dealer, locations: dict
+    ) -> None:
         hook = session.config.hook
         selector = selectors.DefaultSelector()
         for child in children:
@@ -161,13 +203,17 @@ class ForkedRun:
                     os.close(child.fd)
                     open_pipes -= 1
                     if not child.done:
-                        self._crashed(session, child, children)
+                        self._crashed(session, child, children, locations)
                     continue
                 child.buffer += data
                 *lines, child.buffer = child.buffer.split(b"\n")
                 for line in lines:
-                    self._handle(hook, child, json.loads(line))
+                    message = json.loads(line)
+                    self._handle(hook, child, message)
+                    if message["event"] == "logfinish":  # it asks for its next test now
+                        _order(child, dealer.next_for(child.number))
         for child in children:
+            os.close(child.orders)
             os.waitpid(child.pid, 0)
 
     def _handle(self, hook, child: _Child, message: dict) -> None:
@@ -184,7 +230,9 @@ class ForkedRun:
         elif event == "done":
             child.done = True
 
-    def _crashed(self, session: pytest.Session, child: _Child, children: list[_Child]) -> None:
+    def _crashed(
+        self, session: pytest.Session, child: _Child, children: list[_Child], locations: dict
+    ) -> None:
         """A child died mid-test: stop the others and die the same way, naming its test."""
         for other in children:
             if other is not child:
@@ -196,13 +244,41 @@ class ForkedRun:
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(other.pid, 0)
         if child.running is not None:  # the last test started is the one that was running
-            location = child.locations.get(child.running)
+            location = locations.get(child.running)
             session.config.hook.pytest_runtest_logstart(nodeid=child.running, location=location)
         code = os.waitstatus_to_exitcode(status)
         if code < 0:
             signal.signal(-code, signal.SIG_DFL)
             os.kill(os.getpid(), -code)
         os._exit(code or 3)
+
+
+def _order(child: _Child, test: int | None) -> None:
+    """Tell ``child`` which test to run after those it has (by position), or to stop."""
+    if child.stopped:
+        return
+    child.stopped = test is None
+    with contextlib.suppress(BrokenPipeError):  # it died: its results pipe says how
+        os.write(child.orders, f"{'stop' if test is None else test}\n".encode())
+
+
+class _Orders:
+    """In a child: the tests the parent names, read one line at a time."""
+
+    def __init__(self, fd: int, items: list):
+        self.lines = os.fdopen(fd, encoding="utf-8")
+        self.items = items
+        self.stopped = False
+
+    def next(self):
+        """The next test to run, waiting for the parent to name it; None after "stop"."""
+        if self.stopped:
+            return None
+        line = self.lines.readline().strip()
+        if line in ("", "stop"):
+            self.stopped = True
+            return None
+        return self.items[int(line)]
 
 
 def _location(message: dict) -> tuple | None:

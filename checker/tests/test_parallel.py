@@ -8,7 +8,7 @@ import pytest
 
 from checker.check import interpret
 from checker.manifest import load_manifest
-from checker.parallel import can_fork, split
+from checker.parallel import Dealer, can_fork
 from checker.report import read_report
 from checker.runners import pytest_flags
 from checker.tests import fake_kata
@@ -102,31 +102,100 @@ def _item(name, group=None):
     return SimpleNamespace(name=name, get_closest_marker=lambda _name: marker)
 
 
-def test_tests_are_dealt_round_robin_so_the_first_ones_start_at_once():
+def _names(items, dealt):
+    return [[items[n].name for n in share] for share in dealt]
+
+
+def _ask(dealer, items, fork):
+    test = dealer.next_for(fork)
+    return None if test is None else items[test].name
+
+
+def test_the_first_tests_are_dealt_round_robin_so_they_start_at_once():
     items = [_item(f"t{n}") for n in range(5)]
-    shares = split(items, 2)
-    assert [[i.name for i in share] for share in shares] == [["t0", "t2", "t4"], ["t1", "t3"]]
+    dealer = Dealer(items, 2)
+    assert _names(items, dealer.first_tests()) == [["t0", "t2"], ["t1", "t3"]]
+
+
+def test_the_fork_that_asks_first_gets_the_next_test_in_order():
+    items = [_item(f"t{n}") for n in range(6)]
+    dealer = Dealer(items, 2)
+    dealer.first_tests()
+    assert [_ask(dealer, items, 1), _ask(dealer, items, 1), _ask(dealer, items, 0)] == [
+        "t4",
+        "t5",
+        None,
+    ]
 
 
 def test_tests_of_one_xdist_group_stay_in_one_fork():
     items = [_item("a"), _item("s1", "spark"), _item("b"), _item("s2", "spark"), _item("c")]
-    shares = [[i.name for i in share] for share in split(items, 2)]
-    assert any({"s1", "s2"} <= set(share) for share in shares), shares
+    dealer = Dealer(items, 2)
+    dealt = _names(items, dealer.first_tests())
+    for fork, share in enumerate(dealt):
+        while (name := _ask(dealer, items, fork)) is not None:
+            share.append(name)
+    assert any({"s1", "s2"} <= set(share) for share in dealt), dealt
+    assert not any({"s1", "s2"} & set(share) for share in dealt if "s1" not in share), dealt
 
 
 def test_a_group_whose_service_kata_watch_runs_is_dealt_like_other_tests(monkeypatch):
     items = [_item(f"t{n}", "mlflow_server") for n in range(4)]
     monkeypatch.delenv("KATA_MLFLOW_SERVER", raising=False)
-    assert len(split(items, 2)) == 1  # one server started for the group, in one fork
+    assert Dealer(items, 2).forks == 1  # one server started for the group, in one fork
 
     monkeypatch.setenv("KATA_MLFLOW_SERVER", "http://127.0.0.1:5999")
-    shares = [[i.name for i in share] for share in split(items, 2)]
-    assert shares == [["t0", "t2"], ["t1", "t3"]]
+    dealer = Dealer(items, 2)
+    assert _names(items, dealer.first_tests()) == [["t0", "t2"], ["t1", "t3"]]
 
 
 def test_one_test_or_one_fork_means_no_fork():
-    assert len(split([_item("only")], 4)) == 1
-    assert len(split([_item("a"), _item("b")], 1)) == 1
+    assert Dealer([_item("only")], 4).forks == 1
+    assert Dealer([_item("a"), _item("b")], 1).forks == 1
+
+
+WAITS_FOR_THE_LAST = """\
+import pathlib
+import time
+
+SIGNAL = pathlib.Path({signal!r})
+
+
+def test_waits_for_the_last_test(exercise):
+    deadline = time.monotonic() + 20
+    while not SIGNAL.exists():
+        assert time.monotonic() < deadline, "the last test never ran in the other fork"
+        time.sleep(0.01)
+
+
+def test_a(exercise):
+    assert exercise.add(1, 1) == 2
+
+
+def test_b(exercise):
+    assert exercise.add(1, 2) == 3
+
+
+def test_c(exercise):
+    assert exercise.add(2, 2) == 4
+
+
+def test_the_last(exercise):
+    SIGNAL.touch()
+"""
+
+
+def test_a_fork_busy_with_a_long_test_leaves_the_next_tests_to_the_other_fork(tmp_path):
+    # Dealt round robin, the last test would wait behind the first, which waits for it.
+    tests = WAITS_FOR_THE_LAST.format(signal=str(tmp_path / "the-last-test-ran"))
+    kata = make_kata(tmp_path / "kata", FakeExercise(stub=SOLUTION, tests=tests))
+    exercise = load_manifest(kata).exercises[0]
+    command = [sys.executable, "-m", "pytest", str(kata.test_file(exercise)), "-q"]
+    command += [*pytest_flags(kata), "-p", "no:xdist", "--kata-forks", "2"]
+
+    done = subprocess.run(command, cwd=kata.root, capture_output=True, text=True, timeout=120)
+
+    assert "5 passed" in done.stdout, done.stdout[-2000:]
 
 
 HANG_IN_FOUR = SOLUTION + "\n\ndef crash_in_four(x):\n    import time\n    time.sleep(60)\n"
