@@ -30,6 +30,7 @@ import json
 import os
 import selectors
 import signal
+import sys
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,7 @@ class ForkedRun:
     def _run_tests(self, items: list, basetemp: Path, results: int, orders: int) -> None:
         """Run the tests the parent names, one after the other, until it says stop."""
         code = 0
+        before = set(sys.modules)
         try:
             config = self.config
             manager = config.pluginmanager
@@ -182,6 +184,9 @@ class ForkedRun:
             traceback.print_exc()
             code = 3
         finally:
+            from checker.warm import note_learned
+
+            note_learned(before)  # what the tests imported, for kata watch's worker
             os._exit(code)
 
     # --- in the parent ------------------------------------------------------------------

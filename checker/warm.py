@@ -13,6 +13,12 @@ ever runs in the child, so a syntax error, a hang (the worker kills the child's
 process group at the timeout), ``os._exit`` or a crash in native code costs
 the worker nothing, and is reported exactly as a cold check reports it.
 
+The worker also learns: a child notes the library modules that its check
+imported on first use (``learned_modules``), and the worker imports them after
+answering, so the next check of that exercise finds them loaded (a LlamaIndex
+query engine's first use costs 1.5 s per fork otherwise). Never a module of the
+kata itself, nor one the tests must import afresh (``NEVER_LEARNED``).
+
 Only POSIX systems can fork; elsewhere ``kata watch`` checks cold.
 
 The worker speaks JSON lines on its stdin and on a copy of its stdout:
@@ -92,6 +98,11 @@ IMPORTED_ON_FIRST_USE = {
     # mlflow.sklearn's save_model imports skops, which imports every sklearn module.
     "sklearn": ["skops.io"],
 }
+
+
+# Packages the worker must not import on its own: litellm stays hidden from tests
+# (``checker.isolation.hide_litellm``; ``_import_litellm`` loads it on request).
+NEVER_LEARNED = ("litellm",)
 
 
 def can_fork() -> bool:
@@ -332,8 +343,12 @@ def _import_litellm() -> None:
         isolation.hide_litellm()
 
 
+_ROOT: dict[str, Path] = {}  # the kata's folder, whose modules are never learned
+
+
 def _prepare(root: Path) -> None:
     """Everything a check needs that does not depend on the learner's code."""
+    _ROOT["kata"] = root.resolve()
     sys.path.insert(0, str(root))
     from checker import isolation
 
@@ -358,11 +373,46 @@ def _fill_caches() -> None:
         requirements_utils._init_modules_to_packages_map()
 
 
+def learned_modules(before: set[str], root: Path) -> list[str]:
+    """The library modules imported since ``before`` (in the order they were imported):
+    those with a file outside the kata's folder, none of ``NEVER_LEARNED``."""
+    learned = []
+    for name, module in list(sys.modules.items()):
+        if name in before or name.split(".", 1)[0] in NEVER_LEARNED:
+            continue
+        file = getattr(module, "__file__", None)
+        if file and not Path(file).resolve().is_relative_to(root):
+            learned.append(name)
+    return learned
+
+
+# Where a warm check's processes (pytest, and its --kata-forks children, which run the
+# tests) note the modules they learned, one name per line, as they end.
+LEARN_FILE = "KATA_LEARN_FILE"
+
+
+def note_learned(before: set[str]) -> None:
+    """In a process of a warm check, as it ends: add the library modules it imported
+    since ``before`` to the file named by ``$KATA_LEARN_FILE`` (nothing in a cold run)."""
+    path, root = os.environ.get(LEARN_FILE), _ROOT.get("kata")
+    if not path or root is None:
+        return
+    with contextlib.suppress(Exception), open(path, "a", encoding="utf-8") as notes:
+        notes.write("".join(f"{name}\n" for name in learned_modules(before, root)))
+
+
+def _learned_file(output: str) -> Path:
+    return Path(output + ".learned")
+
+
 def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str]) -> None:
-    """In the forked child: run pytest with its output in ``output``; never return."""
+    """In the forked child: run pytest with its output in ``output``, then write the
+    library modules it imported next to it; never return."""
     code = 3
+    before = set(sys.modules)
     try:
         os.environ.update(env)
+        os.environ[LEARN_FILE] = str(_learned_file(output))
         os.setpgid(0, 0)  # the worker kills this whole group at the timeout
         out = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, 1)
@@ -382,6 +432,7 @@ def _run_child(args: list[str], cwd: str, output: str, env: dict[str, str]) -> N
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+        note_learned(before)
         os._exit(code)
 
 
@@ -423,8 +474,23 @@ def serve(root: Path) -> None:
             "timed_out": timed_out,
             "duration": time.monotonic() - start,
         }
+        learned = _read_learned(request["output"])  # before kata removes the check's folder
         replies.write(json.dumps(reply) + "\n")
+        _import_quietly([name for name in learned if name not in sys.modules])
+
+
+def _read_learned(output: str) -> list[str]:
+    """What the check's processes imported on first use (see ``note_learned``)."""
+    learned = _learned_file(output)
+    try:
+        modules = learned.read_text(encoding="utf-8").split()
+    except OSError:
+        return []
+    learned.unlink()
+    return list(dict.fromkeys(modules))
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]))
+    from checker import warm  # its state then lives in checker.warm, which the forks import
+
+    warm.serve(Path(sys.argv[1]))

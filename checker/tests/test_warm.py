@@ -162,6 +162,65 @@ def test_a_library_comes_with_what_it_imports_on_first_use(tmp_path):
     assert imports_of(kata, exercise) == ["sklearn.linear_model", *IMPORTED_ON_FIRST_USE["sklearn"]]
 
 
+USES_WAVE_AND_A_KATA_MODULE = (
+    SOLUTION
+    + """
+
+def read_header():
+    import kata_helper  # a module of the kata itself
+    import wave  # a library module that nothing else here imports
+
+    return wave, kata_helper
+"""
+)
+
+FINDS_WAVE_LOADED = """\
+import sys
+
+
+def test_the_library_module_is_loaded_already(exercise):
+    assert "wave" in sys.modules
+
+
+def test_the_kata_module_is_not(exercise):
+    assert "kata_helper" not in sys.modules
+"""
+
+
+CALLS_READ_HEADER = """\
+def test_one(exercise):
+    exercise.read_header()
+
+
+def test_two(exercise):
+    exercise.read_header()
+"""
+
+
+@pytest.mark.parametrize("forks", [1, 2])  # with 2, the tests run in forks of pytest
+def test_the_worker_learns_the_library_modules_a_check_imported_never_the_katas(tmp_path, forks):
+    kata = make_kata(
+        tmp_path,
+        FakeExercise("module_01/ex01_uses_wave", stub=USES_WAVE_AND_A_KATA_MODULE,
+                     tests=CALLS_READ_HEADER),
+        FakeExercise("module_01/ex02_finds_wave", stub=SOLUTION, tests=FINDS_WAVE_LOADED),
+    )  # fmt: skip
+    (kata.root / "kata_helper.py").write_text("HELLO = 1\n")
+    uses, finds = load_manifest(kata).exercises
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+        assert check_one(kata, finds, CheckOptions()).passed == 1  # cold: wave not loaded
+        worker = WarmWorker(kata).start()
+        try:
+            used = check_one(kata, uses, CheckOptions(), run=worker.run, forks=forks)
+            assert used.status == DONE, used.message
+            found = check_one(kata, finds, CheckOptions(), run=worker.run)
+        finally:
+            worker.stop()
+
+    assert (found.status, found.passed) == (DONE, 2), found.message
+
+
 def _printed_by_a_new_python(code: str) -> str:
     """What ``python -c code`` prints, run in the kata's root (a fresh process: nothing
     this test process imported)."""
