@@ -1,6 +1,6 @@
 """A warm worker for ``kata watch``: pytest and MLflow loaded once, a fresh child per check.
 
-    worker = WarmWorker(kata)                      # starts `python -m checker.warm`
+    worker = WarmWorker(kata).start()              # a Python running serve()
     outcome = worker.run(pytest_args, output, 120) # like process.run_process, warm
     worker.stop()
 
@@ -175,6 +175,11 @@ class WorkerGone(Exception):
     """The worker process died or stopped answering; start a new one."""
 
 
+# The worker's program. Not ``python -m checker.warm``: its state must live in the module
+# checker.warm, which the forks of a check import (``note_learned``), not in __main__.
+_SERVE = "import sys, pathlib, checker.warm; checker.warm.serve(pathlib.Path(sys.argv[1]))"
+
+
 class WarmWorker:
     """The client side: starts the worker and sends it checks."""
 
@@ -187,7 +192,7 @@ class WarmWorker:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "checker.warm", str(self.kata.root)],
+                [sys.executable, "-c", _SERVE, str(self.kata.root)],
                 cwd=self.kata.root,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -488,9 +493,3 @@ def _read_learned(output: str) -> list[str]:
         return []
     learned.unlink()
     return list(dict.fromkeys(modules))
-
-
-if __name__ == "__main__":
-    from checker import warm  # its state then lives in checker.warm, which the forks import
-
-    warm.serve(Path(sys.argv[1]))
