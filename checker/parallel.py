@@ -184,10 +184,12 @@ class ForkedRun:
             traceback.print_exc()
             code = 3
         finally:
-            from checker.warm import note_learned
+            try:
+                from checker.warm import note_learned
 
-            note_learned(before)  # what the tests imported, for kata watch's worker
-            os._exit(code)
+                note_learned(before)  # what the tests imported, for kata watch's worker
+            finally:
+                os._exit(code)  # whatever happens, a child never returns into pytest
 
     # --- in the parent ------------------------------------------------------------------
 

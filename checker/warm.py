@@ -354,7 +354,9 @@ _ROOT: dict[str, Path] = {}  # the kata's folder, whose modules are never learne
 def _prepare(root: Path) -> None:
     """Everything a check needs that does not depend on the learner's code."""
     _ROOT["kata"] = root.resolve()
-    sys.path.insert(0, str(root))
+    # ``python -c`` puts the working directory ("") first on the path: a check's child
+    # works in the test's folder, where it must not find modules by their bare names.
+    sys.path[:] = [str(root), *(entry for entry in sys.path if entry not in ("", "."))]
     from checker import isolation
 
     isolation.apply_test_env()  # the same offline environment the children test in
