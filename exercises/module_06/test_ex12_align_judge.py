@@ -15,7 +15,7 @@ fixtures, never at collection.
 
 import mlflow
 import pytest
-from mlflow.entities import AssessmentSource
+from mlflow.entities import AssessmentSource, Feedback
 
 from fixtures.assessments import assessment_value, assessments, describe_assessments
 from fixtures.dspy_offline import offline_dspy
@@ -133,12 +133,17 @@ def test_a_human_verdict_is_human_feedback_named_like_the_judge(exercise):
 
 def test_the_human_verdict_is_the_latest_human_one_never_a_judges(exercise):
     trace = _trace("What is a span?")
-    for value, source in [("yes", "HUMAN"), ("No", "HUMAN"), ("yes", "LLM_JUDGE")]:
-        mlflow.log_feedback(
-            trace_id=trace.info.trace_id,
-            name="helpful",
-            value=value,
-            source=AssessmentSource(source_type=source, source_id="x"),
+    # one second apart, so "latest" never rests on two feedbacks landing in the same ms
+    first = trace.info.timestamp_ms + 1000
+    for i, (value, source) in enumerate([("yes", "HUMAN"), ("No", "HUMAN"), ("yes", "LLM_JUDGE")]):
+        mlflow.log_assessment(
+            trace.info.trace_id,
+            Feedback(
+                name="helpful",
+                value=value,
+                source=AssessmentSource(source_type=source, source_id="x"),
+                create_time_ms=first + 1000 * i,
+            ),
         )
 
     found = exercise.human_verdict(trace)
