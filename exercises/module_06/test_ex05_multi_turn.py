@@ -1,6 +1,7 @@
 """Checks for ex05_multi_turn: conversations as sessions of traces, judged as a whole."""
 
 import json
+import time
 
 import mlflow
 import pytest
@@ -44,6 +45,7 @@ def test_a_conversation_is_one_trace_per_turn_in_one_session(exercise):
 
     def reply_fn(history):
         seen.append([dict(m) for m in history])
+        time.sleep(0.002)  # each turn's trace starts in a later millisecond than the last
         return f"reply {len(seen)}"
 
     replies = exercise.run_conversation("s-1", ["hello", "book a room", "thanks"], reply_fn)

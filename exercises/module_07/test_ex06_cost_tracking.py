@@ -1,5 +1,7 @@
 """Checks for ex06_cost_tracking: token usage and cost per request, read from traces."""
 
+import time
+
 import mlflow
 import pytest
 from langchain_openai import ChatOpenAI
@@ -14,6 +16,7 @@ def call(model: str, question: str) -> str:
     """One autologged ChatOpenAI call against the fake server; returns its trace id."""
     mlflow.langchain.autolog(silent=True)
     ChatOpenAI(model=model, temperature=0).invoke(question)
+    time.sleep(0.002)  # the next call's trace starts in a later millisecond
     return mlflow.get_last_active_trace_id()
 
 
