@@ -43,8 +43,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.check import CheckOptions, check_one, forks_for  # noqa: E402
+from checker.check import CheckOptions, check_one, forks_for, run_order  # noqa: E402
 from checker.manifest import Exercise, KataPaths, load_manifest  # noqa: E402
+from checker.progress import CheckResult  # noqa: E402
 from checker.services import WatchServices  # noqa: E402
 from checker.store import template_db  # noqa: E402
 from checker.warm import WarmWorker, imports_of  # noqa: E402
@@ -84,13 +85,16 @@ def warm_check(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple
     worker.warm([])  # a learner edits between saves: the worker is idle again
     start = time.perf_counter()
     forks = forks_for(CheckOptions(), 1)
-    result = check_one(kata, exercise, CheckOptions(), run=worker.run, forks=forks)
+    first = run_order(_LAST_SOLUTION_CHECK.get(exercise.id))  # as kata watch: last time's order
+    result = check_one(kata, exercise, CheckOptions(), worker.run, first, forks)
+    _LAST_SOLUTION_CHECK[exercise.id] = result
     if not result.ok:
         print(f"  {exercise.id}: the solution's warm check failed: {result.message}", flush=True)
     return time.perf_counter() - start, result.ok
 
 
 _LAST_FAILED: dict[str, list[str]] = {}  # exercise id -> the tests its last check failed
+_LAST_SOLUTION_CHECK: dict[str, CheckResult] = {}  # exercise id -> its solution's last check
 
 
 def first_verdict(kata: KataPaths, exercise: Exercise, worker: WarmWorker) -> tuple[float, bool]:

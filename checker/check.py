@@ -71,7 +71,7 @@ def pytest_args(
     forks: int = 1,
 ) -> list[str]:
     """The arguments of pytest for one check (after ``python -m pytest``): ``first``
-    are the tests to run first (those that failed last time), ``forks`` the processes
+    are the tests to run first, in order (see ``run_order``), ``forks`` the processes
     that share the tests."""
     args = [str(kata.test_file(exercise)), *pytest_flags(kata)]
     args += ["-v"] if options.verbose else ["-q"]
@@ -124,11 +124,33 @@ def _timed_out(result: CheckResult, report: Report, timeout: float, ended_at: fl
 def quickest_first(failures: list[TestOutcome]) -> list[str]:
     """The names of the failed tests, the quickest first (set-up included): run first
     next time, they bring the first verdict soonest."""
-    seconds: dict[str, float] = {}
-    for test in failures:
-        name = test.name.split("[", 1)[0]
-        seconds[name] = min(seconds.get(name, test.duration), test.duration)
+    seconds = _seconds_by_name(failures, min)
     return sorted(seconds, key=seconds.__getitem__)
+
+
+def slowest_first(passes: list[TestOutcome]) -> list[str]:
+    """The names of the passed tests, the slowest first: run after the failed ones next
+    time, so that the long ones start early and the forks end together."""
+    seconds = _seconds_by_name(passes, max)
+    return sorted(seconds, key=seconds.__getitem__, reverse=True)
+
+
+def _seconds_by_name(tests: list[TestOutcome], pick) -> dict[str, float]:
+    """Each test's duration by name (the parametrized cases of one test share a name)."""
+    seconds: dict[str, float] = {}
+    for test in tests:
+        name = test.name.split("[", 1)[0]
+        seconds[name] = pick(seconds.get(name, test.duration), test.duration)
+    return seconds
+
+
+def run_order(last: CheckResult | None) -> list[str] | None:
+    """The tests to run first in the next check, in order: last time's failures, the
+    quickest first, then its passes, the slowest first."""
+    if last is None:
+        return None
+    passed = [name for name in last.passed_tests if name not in last.failed_tests]
+    return [*last.failed_tests, *passed] or None
 
 
 def interpret(
@@ -149,6 +171,7 @@ def interpret(
     during = f"while running {test_name(running)}" if running else "while loading the tests"
 
     result.failed_tests = quickest_first(report.failures)
+    result.passed_tests = slowest_first([t for t in tests.values() if t.outcome == "passed"])
     if timed_out:
         _timed_out(result, report, timeout or 0, ended_at or time.time())
         return result
@@ -354,7 +377,7 @@ def check_exercises(
             exercise,
             options,
             warm.runner(exercise) if warm else run,
-            first=last.failed_tests if last else None,
+            first=run_order(last),
             forks=forks,
             on_progress=(lambda report: on_progress(exercise, report)) if on_progress else None,
         )

@@ -45,6 +45,7 @@ class CheckResult:
     test: str | None = None  # the first failing test's name
     where: str | None = None  # "ex01_x.py:12 in func": the line in the learner's file
     failed_tests: list[str] = field(default_factory=list)  # names, run first next time
+    passed_tests: list[str] = field(default_factory=list)  # names, slowest first: run next
     hash: str = ""
     checked_at: str = ""
     duration: float = 0.0

@@ -344,6 +344,44 @@ def test_the_quickest_of_the_failed_tests_runs_first_next_time(tmp_path, monkeyp
     assert started[0].endswith("::test_quick"), started
 
 
+QUICK_PASS_SLOW_PASS_QUICK_FAIL = """\
+import time
+
+
+def test_quick(exercise):
+    assert exercise.add(2, 2) == 4
+
+
+def test_slow(exercise):
+    time.sleep(0.3)
+    assert exercise.add(1, 1) == 2
+
+
+def test_fails(exercise):
+    assert exercise.add(1, 1) == 3
+"""
+
+
+def test_after_last_times_failures_the_slowest_passed_test_runs_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    exercise = FakeExercise(stub=SOLUTION, tests=QUICK_PASS_SLOW_PASS_QUICK_FAIL)
+    kata = make_kata(tmp_path, exercise)
+    progress = Progress.load(kata)
+    serial = CheckOptions(forks=1)  # one process: the order is the order they ran in
+    [first] = check_exercises(kata, load_manifest(kata).exercises, progress, serial)
+    assert (first.failed_tests, first.passed_tests) == (["test_fails"], ["test_slow", "test_quick"])
+    kata.stub(load_manifest(kata).exercises[0]).write_text(SOLUTION + "\n# saved again\n")
+    started: list[str] = []
+
+    def on_progress(exercise, report):
+        started[:] = list(report.started)
+
+    check_exercises(kata, load_manifest(kata).exercises, progress, serial, on_progress=on_progress)
+
+    names = [nodeid.split("::")[-1] for nodeid in started]
+    assert names == ["test_fails", "test_slow", "test_quick"], names
+
+
 def test_each_result_is_handed_on_as_it_lands(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
     kata = make_kata(tmp_path, FakeExercise(stub=HALF_RIGHT))
