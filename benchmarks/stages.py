@@ -38,7 +38,8 @@ def over_spark_connect(remote: str, scratch: Path, run) -> list[tuple[str, float
     timings: list[tuple[str, float, str]] = []
     if remote == "local":
         start = time.perf_counter()
-        server = SparkConnectServer(scratch / "spark-connect").start()
+        server = SparkConnectServer(scratch / "spark-connect")
+        server.start()
         timings.append(("server", time.perf_counter() - start, "local Spark Connect server"))
         remote = server.remote
     os.environ["SPARK_REMOTE"] = remote

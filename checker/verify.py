@@ -61,7 +61,7 @@ HARNESS_TESTS = ["checker/tests", "fixtures/tests", "examples/tests"]
 # The checker's tests that concern exercises (stubs, wrong solutions, lessons), by module.
 CONTRACT_TESTS = "checker/tests/test_exercise_contract.py"
 LINTED = ("checker", "solutions", "fixtures", "examples", "exercises", "benchmarks")  # ruff
-TYPED = ("checker", "fixtures", "examples")  # mypy
+TYPED = ("checker", "fixtures", "examples", "benchmarks")  # mypy
 SLOWEST = 10
 
 
