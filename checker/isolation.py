@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import logging
 import os
+import queue
 import sys
 import threading
 from pathlib import Path
@@ -161,6 +162,7 @@ def reset_mlflow_state() -> None:
     import mlflow
     from mlflow.tracking import _model_registry, _tracking_service, fluent
 
+    poll_the_trace_queue_quickly()
     with contextlib.suppress(Exception):  # nothing was queued
         mlflow.flush_trace_async_logging()
     wait_for_mlflow_threads()  # background threads that write to this test's store
@@ -186,6 +188,28 @@ def reset_mlflow_state() -> None:
     _reset_llama_index_settings()
     _reset_dspy()
     _reset_agent_server()
+
+
+# MLflow's asynchronous trace export: a consumer thread takes each trace from a queue
+# as soon as it is put there, and otherwise waits on the queue for up to 1 s at a time;
+# a flush (mlflow.flush_trace_async_logging, the kit's reset, the flush at exit) stops
+# the consumer and waits for that wait to end: up to a second per flush. In tests the
+# consumer looks again every 50 ms instead; what it exports, and when, is unchanged.
+TRACE_QUEUE_POLL = 0.05
+
+
+class _QuickPollQueue(queue.Queue):
+    def get(self, block=True, timeout=None):
+        if timeout is not None:
+            timeout = min(timeout, TRACE_QUEUE_POLL)
+        return super().get(block, timeout)
+
+
+def poll_the_trace_queue_quickly() -> None:
+    """Trace export queues made from now on wait at most ``TRACE_QUEUE_POLL`` at a time."""
+    from mlflow.tracing.export import async_export_queue
+
+    async_export_queue.Queue = _QuickPollQueue
 
 
 # MLflow's background threads that write to the store after the call that started

@@ -1,6 +1,6 @@
 """The lessons' Python snippets, run as written, each in an empty folder.
 
-    python -m checker.snippets exercises/module_04/README.md results.json .kata/cache
+    python -m checker.snippets results.json .kata/cache exercises/module_04/README.md ...
 
 Every fenced ``python`` block of a lesson must run as written in an empty folder,
 offline, with MLflow's defaults (async trace logging on, ``./mlflow.db``), so that
@@ -11,22 +11,25 @@ elsewhere) says so on the line before it, where the rendered page hides it:
     ```python
     ...
 
-This module imports MLflow once, then runs each snippet in a fork of itself (a fresh
-process state, a fresh empty folder), with the network guard on (connections beyond
-loopback fail as on an offline machine, with an ``OSError`` that code may catch) and a
-time limit; it writes what happened to a JSON file, in the lesson's order. Up to
-``AT_ONCE`` snippets run at the same time: most of a snippet's time is waiting, not
-computing (MLflow's background trace writer looks at its queue once a second, so
-``flush_trace_async_logging()`` and the flush at exit each wait up to a second).
+This module imports MLflow once, with what it imports on first use (``checker.preload``:
+its SQL stores alone take 1.4 s) and what the snippets' libraries do (skops for
+scikit-learn, 4 s), then runs each snippet of all the lessons named in a fork of itself
+(a fresh process state, a fresh empty folder), with the network guard on (connections
+beyond loopback fail as on an offline machine, with an ``OSError`` that code may catch)
+and a time limit; it writes what happened to a JSON file, in the lessons' order. Up to
+``AT_ONCE`` snippets run at the same time: a snippet spends much of its time waiting
+(MLflow's background trace writer looks at its queue once a second, so
+``flush_trace_async_logging()`` waits up to a second).
 The folder holds one file: an empty ``mlflow.db``, exactly as MLflow creates it on
 first use (copied from the checker's migrated template, which saves the 1-2 s
 migration per snippet).
-``checker/tests/test_exercise_contract.py`` runs it for each lesson with the fake LLM
-server answering (judges get "yes"), as a step of ``kata verify``.
+``checker/tests/test_exercise_contract.py`` runs it once for all the lessons of a
+``kata verify``, with the fake LLM server answering (judges get "yes").
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
@@ -59,6 +62,7 @@ class Snippet:
 
 @dataclass
 class Outcome:
+    lesson: str  # the lesson's path, as given
     line: int
     ok: bool
     seconds: float
@@ -83,47 +87,66 @@ def snippets(markdown: str) -> list[Snippet]:
     return found
 
 
-def run(lesson: Path, results: Path, cache: Path, timeout: float = TIMEOUT) -> list[Outcome]:
-    """Run every snippet of ``lesson`` that is not a fragment; write the outcomes.
+def imported_by(runnable: list[Snippet]) -> list[str]:
+    """The modules the snippets import at their top level (absolute imports only)."""
+    names: list[str] = []
+    for snippet in runnable:
+        with contextlib.suppress(SyntaxError):
+            for node in ast.parse(snippet.code).body:
+                if isinstance(node, ast.Import):
+                    names += [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.append(node.module)
+    return list(dict.fromkeys(names))
+
+
+def run(lessons: list[Path], results: Path, cache: Path, timeout: float = TIMEOUT) -> list[Outcome]:
+    """Run every snippet of ``lessons`` that is not a fragment; write the outcomes.
     ``cache`` holds the migrated template store (``checker.store``)."""
     for name in NOT_A_LEARNERS:
         os.environ.pop(name, None)
-    import mlflow  # noqa: F401 - loaded once, before the forks
-
-    # litellm (with dspy) takes 5-6 s to import, and MLflow imports it to evaluate
-    # and to price every LLM span: once here rather than in every snippet.
-    with contextlib.suppress(ImportError):
-        import litellm  # noqa: F401
-
+    runnable = [
+        (lesson, snippet)
+        for lesson in lessons
+        for snippet in snippets(lesson.read_text(encoding="utf-8"))
+        if not snippet.fragment
+    ]
+    from checker.preload import MLFLOW_ON_FIRST_USE, first_uses, import_quietly
     from checker.store import template_db
 
+    # Loaded once, before the forks. litellm (5-6 s): MLflow imports it to evaluate
+    # and to price every LLM span. The snippets' own libraries are not: a library may
+    # read its settings at import (DSPy its cache folder), which a snippet may set first.
+    libraries = first_uses(imported_by([snippet for _, snippet in runnable]))
+    import_quietly([*MLFLOW_ON_FIRST_USE, "litellm", *libraries])
     template = template_db(cache)
-    runnable = [s for s in snippets(lesson.read_text(encoding="utf-8")) if not s.fragment]
-    outcomes = run_at_once(lesson, runnable, template, timeout)
+    outcomes = run_at_once(runnable, template, timeout)
     results.write_text(json.dumps([asdict(o) for o in outcomes], indent=2), encoding="utf-8")
     return outcomes
 
 
 def run_at_once(
-    lesson: Path, runnable: list[Snippet], template: Path, timeout: float, at_once: int = AT_ONCE
+    runnable: list[tuple[Path, Snippet]], template: Path, timeout: float, at_once: int = AT_ONCE
 ) -> list[Outcome]:
-    """Run the snippets, ``at_once`` at a time, each in a fork; their outcomes in order."""
+    """Run the (lesson, snippet) pairs, ``at_once`` at a time, each in a fork; their
+    outcomes in order."""
     waiting, done = list(runnable), {}
     running: list[_Running] = []
     while waiting or running:
         while waiting and len(running) < at_once:
-            running.append(_start(lesson, waiting.pop(0), template, timeout))
+            running.append(_start(*waiting.pop(0), template, timeout))
         time.sleep(0.01)
         for child in list(running):
             outcome = _outcome_if_over(child)
             if outcome is not None:
                 running.remove(child)
-                done[child.snippet.line] = outcome
-    return [done[snippet.line] for snippet in runnable]
+                done[child.lesson, child.snippet.line] = outcome
+    return [done[lesson, snippet.line] for lesson, snippet in runnable]
 
 
 @dataclass
 class _Running:
+    lesson: Path
     snippet: Snippet
     pid: int
     folder: Path
@@ -142,7 +165,7 @@ def _start(lesson: Path, snippet: Snippet, template: Path, timeout: float) -> _R
     pid = os.fork()
     if pid == 0:
         _child(lesson, snippet, folder, output)
-    return _Running(snippet, pid, folder, output, started, started + timeout)
+    return _Running(lesson, snippet, pid, folder, output, started, started + timeout)
 
 
 def _outcome_if_over(child: _Running) -> Outcome | None:
@@ -168,7 +191,8 @@ def _outcome_if_over(child: _Running) -> Outcome | None:
         tail = f"still running after {child.deadline - child.started:g} s\n{tail}"
     elif code != 0:
         tail = f"exit code {code}\n{tail}"
-    return Outcome(child.snippet.line, code == 0 and not timed_out, round(seconds, 2), tail)
+    ok = code == 0 and not timed_out
+    return Outcome(str(child.lesson), child.snippet.line, ok, round(seconds, 2), tail)
 
 
 def _child(lesson: Path, snippet: Snippet, folder: Path, output: Path) -> None:
@@ -202,4 +226,4 @@ def _child(lesson: Path, snippet: Snippet, folder: Path, output: Path) -> None:
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
+    run([Path(arg) for arg in sys.argv[3:]], Path(sys.argv[1]), Path(sys.argv[2]))

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import gc
 import importlib
 import json
 import os
@@ -47,58 +46,15 @@ from pathlib import Path
 from typing import Any
 
 from checker.manifest import Exercise, KataPaths
+from checker.preload import MLFLOW_ON_FIRST_USE, first_uses, import_quietly
 from checker.process import ProcessOutcome, wait_for_child
 from checker.runners import Runner, cold_run
 
 SERVICE_PREFIX = "KATA_"  # KATA_MLFLOW_SERVER, KATA_SPARK_REMOTE: see checker.services
 
-# What every check needs, imported once by the worker.
-BASE_MODULES = [
-    "pytest",
-    "mlflow",
-    "mlflow.store.tracking.sqlalchemy_store",
-    "mlflow.store.model_registry.sqlalchemy_store",
-    "mlflow.tracing.fluent",
-    "mlflow.genai",
-    "checker.plugin",
-    # What the first test of any check imports on first use (0.3-0.5 s otherwise).
-    "xdist.plugin",
-    "pdb",
-    "git",  # GitPython: MLflow records the commit of the code it runs
-    "sqlalchemy.dialects.sqlite",
-    "alembic.command",
-    "opentelemetry.sdk.metrics",
-    "pydantic.v1",
-    "langchain_core.messages",
-    "mlflow.pyfunc",
-    "mlflow.types.responses",
-    "mlflow.tracing.export.mlflow_v3",
-    "mlflow.tracing.processor.mlflow_v3",
-    "mlflow.tracing.processor.otel",
-    "mlflow.store.tracking.sqlalchemy_workspace_store",
-    # MLflow imports these (1.5 s) the first time a span's inputs or outputs hold an
-    # object that JSON cannot encode (mlflow/tracing/utils: _is_safe_to_encode_str).
-    "llama_index.core.base.response.schema",
-    "llama_index.core.chat_engine.types",
-    # mlflow.genai.evaluate imports the Databricks SDK before each run (0.7 s; its
-    # harness: _warmup_databricks_sdk), even offline.
-    "databricks.sdk",
-    # The first httpx client imports its transport (httpcore, h11, h2), the first
-    # OpenAI client its resources (0.4 s): fake LLM servers, ChatOpenAI, TestClient.
-    "httpcore",
-    "h2.connection",
-    "openai.resources",
-]
-
-# What a library imports the first time it is used, imported with it when an
-# exercise's tests or solution import the library (0.6-1.5 s each otherwise).
-# Each was measured: benchmarks/warm_checks.py, and a fork of the worker importing
-# the exercise's modules, diffing sys.modules before and after one check.
-IMPORTED_ON_FIRST_USE = {
-    # mlflow.sklearn's save_model imports skops, which imports every sklearn module.
-    "sklearn": ["skops.io"],
-}
-
+# What every check needs, imported once by the worker: pytest, what the first test of
+# any check imports on first use (0.3-0.5 s otherwise), and MLflow's own first uses.
+BASE_MODULES = ["pytest", "checker.plugin", "xdist.plugin", "pdb", *MLFLOW_ON_FIRST_USE]
 
 # Packages the worker must not import on its own: litellm stays hidden from tests
 # (``checker.isolation.hide_litellm``; ``_import_litellm`` loads it on request).
@@ -138,9 +94,7 @@ def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
                 modules.append(node.module)
         if path == kata.test_file(exercise) and _LITELLM_FIXTURE.search(source):
             modules.append("litellm")  # the kit's fixture: see _import_litellm
-    for library, first_use in IMPORTED_ON_FIRST_USE.items():
-        if any(name == library or name.startswith(library + ".") for name in modules):
-            modules += first_use
+    modules += first_uses(modules)
     return list(dict.fromkeys(modules))
 
 
@@ -324,15 +278,14 @@ def pool_for(kata: KataPaths, jobs: int):
 
 
 def _import_quietly(modules: list[str]) -> None:
-    for name in modules:
-        with contextlib.suppress(Exception):
-            if name == "litellm":
-                _import_litellm()
-            else:
-                importlib.import_module(name)
-    # Move everything imported so far out of the garbage collector's sight: the
-    # children then neither scan nor copy-on-write these objects (3x faster checks).
-    gc.freeze()
+    import_quietly(modules, _import_one)
+
+
+def _import_one(name: str) -> None:
+    if name == "litellm":
+        _import_litellm()
+    else:
+        importlib.import_module(name)
 
 
 def _import_litellm() -> None:

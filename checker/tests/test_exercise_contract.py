@@ -58,11 +58,11 @@ def pytest_generate_tests(metafunc):
             for s in snippets((KATA.exercises / m / "README.md").read_text(encoding="utf-8"))
             if not s.fragment
         ]
-        # A lesson's snippets run together, once: keep them on one xdist worker.
+        # The lessons' snippets run together, once (one import of MLflow for all):
+        # keep them on one xdist worker.
+        _LESSONS[:] = modules
         params = [
-            pytest.param(
-                (m, line), id=f"{m}:line{line}", marks=pytest.mark.xdist_group(f"lesson:{m}")
-            )
+            pytest.param((m, line), id=f"{m}:line{line}", marks=pytest.mark.xdist_group("lessons"))
             for m, line in found
         ]
         metafunc.parametrize("snippet", params)
@@ -162,28 +162,37 @@ def test_a_lesson_that_counts_its_exercises_counts_right(module):
         )
 
 
+_LESSONS: list[str] = []  # the modules whose lessons' snippets this run checks
 _SNIPPET_RUNS: dict[str, dict[int, dict]] = {}  # module -> snippet line -> outcome
+_RUNNER_OUTPUT: list[str] = []  # what the runner printed (why a snippet never ran)
 
 
 def _snippet_outcomes(module: str, folder: Path) -> dict[int, dict]:
-    """Every snippet of the module's lesson, run once (in one process, a fork each)."""
-    if module not in _SNIPPET_RUNS:
+    """Every snippet of the selected lessons, run once (in one process, a fork each)."""
+    if not _SNIPPET_RUNS:
         results = folder / "snippets.json"
-        lesson = KATA.exercises / module / "README.md"
+        lessons = {str(KATA.exercises / m / "README.md"): m for m in _LESSONS or [module]}
         cache = KATA.state / "cache"
-        command = [sys.executable, "-m", "checker.snippets", str(lesson), str(results), str(cache)]
+        command = [sys.executable, "-m", "checker.snippets", str(results), str(cache), *lessons]
         env = {**os.environ, "PYTHONPATH": str(KATA.root)}
-        subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=1800)
+        ran = subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=3600)
+        _RUNNER_OUTPUT.append((ran.stdout + ran.stderr).decode(errors="replace")[-3000:])
         outcomes = json.loads(results.read_text()) if results.exists() else []
-        _SNIPPET_RUNS[module] = {o["line"]: o for o in outcomes}
-    return _SNIPPET_RUNS[module]
+        for m in lessons.values():
+            _SNIPPET_RUNS[m] = {}
+        for outcome in outcomes:
+            _SNIPPET_RUNS[lessons[outcome["lesson"]]][outcome["line"]] = outcome
+    return _SNIPPET_RUNS.get(module, {})
 
 
 def test_the_lesson_snippet_runs_as_written_in_an_empty_folder(snippet, fake_llm_env, tmp_path):
     module, line = snippet
     fake_llm_env.responder = judge_or_echo  # judges get "yes", anything else an echo
     outcome = _snippet_outcomes(module, tmp_path).get(line)
-    assert outcome is not None, f"exercises/{module}/README.md line {line}: the snippet never ran"
+    assert outcome is not None, (
+        f"exercises/{module}/README.md line {line}: the snippet never ran; the runner printed:\n"
+        + "".join(_RUNNER_OUTPUT)
+    )
     assert outcome["ok"], (
         f"exercises/{module}/README.md, the snippet at line {line} fails when run as written "
         f"in an empty folder (MLflow's defaults, the fake LLM server's environment); fix it, "

@@ -174,3 +174,30 @@ def test_agent_server_registrations_are_forgotten_between_tests():
     assert (server._invoke_function, server._stream_function) == (None, None)
     invoke()(lambda request: None)  # a second registration, as in the next test: no ValueError
     reset_mlflow_state()
+
+
+def test_a_flush_of_the_async_trace_queue_does_not_wait_for_the_consumers_second_long_poll(
+    monkeypatch,
+):
+    import queue
+    import time
+
+    from mlflow.tracing.export import async_export_queue
+    from mlflow.tracing.export.async_export_queue import AsyncTraceExportQueue, Task
+
+    from checker.isolation import poll_the_trace_queue_quickly
+
+    monkeypatch.setattr(async_export_queue, "Queue", queue.Queue)  # MLflow's own, as imported
+    poll_the_trace_queue_quickly()
+    exported: list[str] = []
+    trace_queue = AsyncTraceExportQueue()
+    trace_queue.activate()
+    trace_queue.put(Task(handler=exported.append, args=["trace"]))
+    time.sleep(0.1)  # the consumer has taken the trace and waits on the empty queue again
+
+    started = time.monotonic()
+    trace_queue.flush(terminate=True)
+    took = time.monotonic() - started
+
+    assert exported == ["trace"]
+    assert took < 0.5, f"the flush waited {took:.2f} s for the consumer (MLflow's poll: 1 s)"

@@ -3,7 +3,7 @@ several at once, outcomes in the lesson's order."""
 
 import pytest
 
-from checker.snippets import NOT_A_LEARNERS, run_at_once, snippets
+from checker.snippets import NOT_A_LEARNERS, imported_by, run_at_once, snippets
 
 FENCE = "`" * 3
 
@@ -30,8 +30,8 @@ def _run(tmp_path, markdown, timeout=60.0, at_once=3):
     lesson.write_text(markdown, encoding="utf-8")
     template = tmp_path / "template.db"
     template.write_bytes(b"")
-    runnable = [s for s in snippets(markdown) if not s.fragment]
-    return run_at_once(lesson, runnable, template, timeout, at_once)
+    runnable = [(lesson, s) for s in snippets(markdown) if not s.fragment]
+    return run_at_once(runnable, template, timeout, at_once)
 
 
 def test_a_fragment_is_not_run_and_the_others_report_in_lesson_order(tmp_path, learners_env):
@@ -79,3 +79,34 @@ def test_a_snippet_that_runs_out_of_time_is_stopped_and_says_so(tmp_path, learne
 
     assert not outcomes[0].ok and outcomes[0].output.startswith("still running after 1 s")
     assert outcomes[1].ok and outcomes[1].output == "after"
+
+
+def test_the_snippets_of_several_lessons_run_in_one_go_each_outcome_naming_its_lesson(
+    tmp_path, learners_env
+):
+    first, second = tmp_path / "one" / "README.md", tmp_path / "two" / "README.md"
+    for lesson, text in ((first, "print('first')"), (second, "print('second')")):
+        lesson.parent.mkdir()
+        lesson.write_text(_lesson(text, text.replace("')", " again')")), encoding="utf-8")
+    template = tmp_path / "template.db"
+    template.write_bytes(b"")
+    runnable = [(p, s) for p in (first, second) for s in snippets(p.read_text(encoding="utf-8"))]
+
+    outcomes = run_at_once(runnable, template, 60.0, at_once=3)
+
+    assert [(o.lesson, o.output) for o in outcomes] == [
+        (str(first), "first"),
+        (str(first), "first again"),
+        (str(second), "second"),
+        (str(second), "second again"),
+    ]
+
+
+def test_the_runner_knows_which_libraries_the_snippets_import():
+    lesson = _lesson(
+        "import mlflow, json\nfrom sklearn.linear_model import Ridge",
+        "from . import local\nimport os.path\ndef f():\n    import hidden",
+        "this is not python (",
+    )
+
+    assert imported_by(snippets(lesson)) == ["mlflow", "json", "sklearn.linear_model", "os.path"]

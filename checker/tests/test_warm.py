@@ -153,7 +153,8 @@ def test_a_test_file_taking_the_litellm_fixture_has_litellm_preloaded(tmp_path):
 
 
 def test_a_library_comes_with_what_it_imports_on_first_use(tmp_path):
-    from checker.warm import IMPORTED_ON_FIRST_USE, imports_of
+    from checker.preload import IMPORTED_ON_FIRST_USE
+    from checker.warm import imports_of
 
     kata = make_kata(tmp_path)
     exercise = load_manifest(kata).exercises[0]
