@@ -52,9 +52,14 @@ from checker.runners import Runner, cold_run
 
 SERVICE_PREFIX = "KATA_"  # KATA_MLFLOW_SERVER, KATA_SPARK_REMOTE: see checker.services
 
-# What every check needs, imported once by the worker: pytest, what the first test of
-# any check imports on first use (0.3-0.5 s otherwise), and MLflow's own first uses.
-BASE_MODULES = ["pytest", "checker.plugin", "xdist.plugin", "pdb", *MLFLOW_ON_FIRST_USE]
+# What every check needs, imported once by the worker: pytest, and what the first test of
+# any check imports on first use (0.3-0.5 s otherwise). MLflow's own first uses come too,
+# unless $KATA_WARM_MLFLOW is "0" (see ``preloaded``).
+BASE_MODULES = ["pytest", "checker.plugin", "xdist.plugin", "pdb"]
+
+# "0" where the checks never touch MLflow (the checker's own fake katas): the worker then
+# skips MLflow, its template store and its caches, and starts in 0.5 s instead of 4-6 s.
+WARM_MLFLOW = "KATA_WARM_MLFLOW"
 
 # Packages the worker must not import on its own: litellm stays hidden from tests
 # (``checker.isolation.hide_litellm``; ``_import_litellm`` loads it on request).
@@ -304,6 +309,15 @@ def _import_litellm() -> None:
 _ROOT: dict[str, Path] = {}  # the kata's folder, whose modules are never learned
 
 
+def preloaded(root: Path, mlflow: bool) -> list[str]:
+    """What the worker imports before its first check: pytest's plugins, ``BASE_MODULES``,
+    MLflow's first uses if ``mlflow``, the kata's test kit."""
+    from _pytest.config import default_plugins
+
+    plugins = [f"_pytest.{name}" for name in default_plugins]
+    return plugins + BASE_MODULES + (MLFLOW_ON_FIRST_USE if mlflow else []) + conftest_plugins(root)
+
+
 def _prepare(root: Path) -> None:
     """Everything a check needs that does not depend on the learner's code."""
     _ROOT["kata"] = root.resolve()
@@ -313,10 +327,10 @@ def _prepare(root: Path) -> None:
     from checker import isolation
 
     isolation.apply_test_env()  # the same offline environment the children test in
-    from _pytest.config import default_plugins
-
-    plugins = [f"_pytest.{name}" for name in default_plugins]
-    _import_quietly(plugins + BASE_MODULES + conftest_plugins(root))
+    mlflow = os.environ.get(WARM_MLFLOW) != "0"
+    _import_quietly(preloaded(root, mlflow))
+    if not mlflow:
+        return
     from checker.store import template_db
 
     template_db(KataPaths(root).state / "cache")  # built once, copied for every test

@@ -168,7 +168,7 @@ def checked(tmp_path_factory):
     kata = make_kata(tmp_path_factory.mktemp("kata"), *exercises)
     manifest = load_manifest(kata)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+        fake_kata.fast_checks(patch)
         options = CheckOptions(jobs=2)
         results = check_exercises(kata, manifest.exercises, Progress.load(kata), options)
     return {r.exercise.split("_", 2)[-1]: r for r in results}
@@ -289,7 +289,7 @@ def test_a_process_killed_by_a_signal_names_the_signal():
 
 
 def test_the_tests_that_failed_last_time_run_first_next_time(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    fake_kata.fast_checks(monkeypatch)
     kata = make_kata(tmp_path, FakeExercise(stub=HALF_RIGHT))
     progress = Progress.load(kata)
     [first] = check_exercises(kata, load_manifest(kata).exercises, progress, CheckOptions())
@@ -327,7 +327,7 @@ def test_quick(exercise):
 
 
 def test_the_quickest_of_the_failed_tests_runs_first_next_time(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    fake_kata.fast_checks(monkeypatch)
     kata = make_kata(tmp_path, FakeExercise(tests=SLOW_THEN_QUICK))
     progress = Progress.load(kata)
     serial = CheckOptions(forks=1)  # one process: the order is the order they ran in
@@ -363,7 +363,7 @@ def test_fails(exercise):
 
 
 def test_after_last_times_failures_the_slowest_passed_test_runs_first(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    fake_kata.fast_checks(monkeypatch)
     exercise = FakeExercise(stub=SOLUTION, tests=QUICK_PASS_SLOW_PASS_QUICK_FAIL)
     kata = make_kata(tmp_path, exercise)
     progress = Progress.load(kata)
@@ -383,7 +383,7 @@ def test_after_last_times_failures_the_slowest_passed_test_runs_first(tmp_path, 
 
 
 def test_each_result_is_handed_on_as_it_lands(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    fake_kata.fast_checks(monkeypatch)
     kata = make_kata(tmp_path, FakeExercise(stub=HALF_RIGHT))
     seen = []
 

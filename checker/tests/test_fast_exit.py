@@ -16,6 +16,7 @@ def _pytest(tmp_path, test_source: str) -> subprocess.CompletedProcess:
     (tmp_path / "test_sample.py").write_text(test_source)
     command = [sys.executable, "-m", "pytest", str(tmp_path / "test_sample.py"), "-q", "-s"]
     command += ["-p", "checker.plugin", "--rootdir", str(tmp_path), "-p", "no:cacheprovider"]
+    command += ["--disable-plugin-autoload"]  # as pyproject.toml: 0.2 s instead of 2.5 s
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 

@@ -204,7 +204,7 @@ HANG_IN_FOUR = SOLUTION + "\n\ndef crash_in_four(x):\n    import time\n    time.
 def test_a_hang_in_one_fork_is_named_when_the_time_budget_runs_out(tmp_path, monkeypatch):
     from checker.check import CheckOptions, check_one
 
-    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    fake_kata.fast_checks(monkeypatch)
     kata = make_kata(tmp_path, FakeExercise(stub=HANG_IN_FOUR, tests=FOUR_TESTS, timeout=3))
     exercise = load_manifest(kata).exercises[0]
 

@@ -13,8 +13,11 @@ cli = fake_kata.cli
 
 
 def _pytest(kata, *args):
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "checker.plugin"]
-    command += ["--rootdir", str(kata.root), "--import-mode=importlib", *args]
+    """A plain pytest run in the fake kata, with the flags the repository's pyproject.toml
+    sets (no plugin auto-loaded: 0.2 s instead of 2.5 s) and the kata's plugin."""
+    command = [sys.executable, "-m", "pytest", "-q", "--disable-plugin-autoload"]
+    command += ["-p", "checker.plugin", "--rootdir", str(kata.root), "--import-mode=importlib"]
+    command += args
     return subprocess.run(command, cwd=kata.root, capture_output=True, text=True, timeout=120)
 
 

@@ -58,7 +58,7 @@ def kata(tmp_path_factory):
 @pytest.fixture(scope="module")
 def worker(kata):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+        fake_kata.fast_checks(patch)
         started = WarmWorker(kata).start()
         yield started
         started.stop()
@@ -67,7 +67,7 @@ def worker(kata):
 def _results(kata, worker, kind):
     exercise = next(e for e in load_manifest(kata).exercises if e.id.endswith(kind))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+        fake_kata.fast_checks(patch)
         cold = check_one(kata, exercise, CheckOptions())
     warm = check_one(kata, exercise, CheckOptions(), run=worker.run)
     return cold, warm
@@ -105,7 +105,8 @@ def test_a_hang_is_killed_at_the_timeout_and_the_worker_survives(kata, worker):
     assert worker.alive
 
 
-def test_a_worker_that_died_is_started_again_on_the_next_check(kata):
+def test_a_worker_that_died_is_started_again_on_the_next_check(kata, monkeypatch):
+    fake_kata.fast_checks(monkeypatch)
     worker = WarmWorker(kata).start()
     worker.process.kill()
     worker.process.wait()
@@ -209,7 +210,7 @@ def test_the_worker_learns_the_library_modules_a_check_imported_never_the_katas(
     (kata.root / "kata_helper.py").write_text("HELLO = 1\n")
     uses, finds = load_manifest(kata).exercises
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+        fake_kata.fast_checks(patch)
         assert check_one(kata, finds, CheckOptions()).passed == 1  # cold: wave not loaded
         worker = WarmWorker(kata).start()
         try:
@@ -244,6 +245,17 @@ def test_the_worker_fills_mlflows_cache_of_installed_packages_once_for_every_che
     assert _printed_by_a_new_python(code) == "True"
 
 
+def test_the_worker_preloads_mlflows_first_uses_unless_told_the_checks_never_use_mlflow(kata):
+    from checker.preload import MLFLOW_ON_FIRST_USE
+    from checker.warm import preloaded
+
+    with_mlflow, without = preloaded(kata.root, mlflow=True), preloaded(kata.root, mlflow=False)
+
+    assert set(MLFLOW_ON_FIRST_USE) <= set(with_mlflow), "MLflow's first uses are not preloaded"
+    assert not set(MLFLOW_ON_FIRST_USE) & set(without), f"MLflow preloaded anyway: {without}"
+    assert "checker.plugin" in without
+
+
 def test_litellm_is_imported_for_the_checks_but_stays_hidden():
     code = (
         "import sys; from checker.warm import _import_quietly; from checker import isolation\n"
@@ -258,7 +270,7 @@ def test_checking_several_exercises_forks_warm_workers_and_reports_what_cold_che
     kata, monkeypatch
 ):
     exercises = load_manifest(kata).exercises
-    monkeypatch.setenv("PYTEST_ADDOPTS", fake_kata.FAST_PYTEST)
+    fake_kata.fast_checks(monkeypatch)
     cold = [_same(check_one(kata, e, CheckOptions())) for e in exercises]
     forked = []
     warm_run = WarmWorker.run
