@@ -163,6 +163,7 @@ def reset_mlflow_state() -> None:
     from mlflow.tracking import _model_registry, _tracking_service, fluent
 
     poll_the_trace_queue_quickly()
+    share_the_default_ssl_context()
     with contextlib.suppress(Exception):  # nothing was queued
         mlflow.flush_trace_async_logging()
     wait_for_mlflow_threads()  # background threads that write to this test's store
@@ -210,6 +211,37 @@ def poll_the_trace_queue_quickly() -> None:
     from mlflow.tracing.export import async_export_queue
 
     async_export_queue.Queue = _QuickPollQueue
+
+
+# Every httpx client (so every OpenAI client, ChatOpenAI, FastAPI TestClient...) builds
+# a new SSL context and reads a whole CA bundle into it: 20-25 ms per client, dozens per
+# test file, although tests only speak plain http to 127.0.0.1. In tests a context with
+# the default settings (verify=True, no client certificate) is built once per CA
+# source ($SSL_CERT_FILE, $SSL_CERT_DIR or certifi's) and shared, as an SSLContext may
+# be; other settings get their own, as before.
+_SSL_CONTEXTS: dict = {}
+
+
+def share_the_default_ssl_context() -> None:
+    """httpx clients made from now on share their default SSL context (if httpx is
+    imported: a reset never imports it)."""
+    config = sys.modules.get("httpx._config")
+    transports = sys.modules.get("httpx._transports.default")
+    if config is None or transports is None or "original" in _SSL_CONTEXTS:
+        return
+    original = _SSL_CONTEXTS["original"] = config.create_ssl_context
+
+    def create_ssl_context(verify=True, cert=None, trust_env=True):
+        if verify is not True or cert is not None:
+            return original(verify=verify, cert=cert, trust_env=trust_env)
+        sources = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+        key = tuple(os.environ.get(name) for name in sources) if trust_env else None
+        if key not in _SSL_CONTEXTS:
+            _SSL_CONTEXTS[key] = original(trust_env=trust_env)
+        return _SSL_CONTEXTS[key]
+
+    config.create_ssl_context = create_ssl_context
+    transports.create_ssl_context = create_ssl_context
 
 
 # MLflow's background threads that write to the store after the call that started

@@ -201,3 +201,23 @@ def test_a_flush_of_the_async_trace_queue_does_not_wait_for_the_consumers_second
 
     assert exported == ["trace"]
     assert took < 0.5, f"the flush waited {took:.2f} s for the consumer (MLflow's poll: 1 s)"
+
+
+def test_http_clients_share_the_default_ssl_context_and_keep_their_own_settings():
+    import httpx
+
+    from checker.isolation import share_the_default_ssl_context
+
+    share_the_default_ssl_context()  # done by every test's reset once httpx is imported
+
+    def ssl_context(**settings):
+        with httpx.Client(**settings) as client:
+            return client._transport._pool._ssl_context
+
+    first, second = ssl_context(), ssl_context()
+    unverified = ssl_context(verify=False)
+
+    assert first is second, "two default clients built an SSL context each"
+    assert unverified is not first and not unverified.check_hostname, (
+        "a client with verify=False got the shared default context"
+    )
