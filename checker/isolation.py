@@ -15,6 +15,7 @@ import queue
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 # Safe, offline defaults for every test process.
 TEST_ENV = {
@@ -219,17 +220,17 @@ def poll_the_trace_queue_quickly() -> None:
 # the default settings (verify=True, no client certificate) is built once per CA
 # source ($SSL_CERT_FILE, $SSL_CERT_DIR or certifi's) and shared, as an SSLContext may
 # be; other settings get their own, as before.
-_SSL_CONTEXTS: dict = {}
+_SSL_CONTEXTS: dict = {}  # by CA source
 
 
 def share_the_default_ssl_context() -> None:
     """httpx clients made from now on share their default SSL context (if httpx is
     imported: a reset never imports it)."""
-    config = sys.modules.get("httpx._config")
-    transports = sys.modules.get("httpx._transports.default")
-    if config is None or transports is None or "original" in _SSL_CONTEXTS:
+    config: Any = sys.modules.get("httpx._config")
+    transports: Any = sys.modules.get("httpx._transports.default")
+    if config is None or transports is None or hasattr(config.create_ssl_context, "shared"):
         return
-    original = _SSL_CONTEXTS["original"] = config.create_ssl_context
+    original = config.create_ssl_context
 
     def create_ssl_context(verify=True, cert=None, trust_env=True):
         if verify is not True or cert is not None:
@@ -240,6 +241,7 @@ def share_the_default_ssl_context() -> None:
             _SSL_CONTEXTS[key] = original(trust_env=trust_env)
         return _SSL_CONTEXTS[key]
 
+    create_ssl_context.shared = True  # type: ignore[attr-defined]
     config.create_ssl_context = create_ssl_context
     transports.create_ssl_context = create_ssl_context
 

@@ -11,9 +11,11 @@ one check or snippet).
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import gc
 import importlib
+import threading
 from collections.abc import Callable
 
 MLFLOW_ON_FIRST_USE = [
@@ -55,6 +57,33 @@ IMPORTED_ON_FIRST_USE = {
     # mlflow.sklearn's save_model imports skops, which imports every sklearn module.
     "sklearn": ["skops.io"],
 }
+
+
+# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth
+# mismatch"), and `kata check module_NN` asks from two threads.
+_PARSING = threading.Lock()
+
+
+def parse(source: str) -> ast.Module:
+    """``ast.parse``, one thread at a time (raises SyntaxError)."""
+    with _PARSING:
+        return ast.parse(source)
+
+
+def imported_by(source: str, nested: bool = True) -> list[str]:
+    """The modules ``source`` imports by absolute name, in order (none if it does not
+    parse); with ``nested=False`` only its top-level imports, not those in functions."""
+    try:
+        tree = parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree) if nested else tree.body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return list(dict.fromkeys(names))
 
 
 def first_uses(modules: list[str]) -> list[str]:

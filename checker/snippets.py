@@ -29,7 +29,6 @@ migration per snippet).
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import json
 import os
@@ -87,19 +86,6 @@ def snippets(markdown: str) -> list[Snippet]:
     return found
 
 
-def imported_by(runnable: list[Snippet]) -> list[str]:
-    """The modules the snippets import at their top level (absolute imports only)."""
-    names: list[str] = []
-    for snippet in runnable:
-        with contextlib.suppress(SyntaxError):
-            for node in ast.parse(snippet.code).body:
-                if isinstance(node, ast.Import):
-                    names += [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    names.append(node.module)
-    return list(dict.fromkeys(names))
-
-
 def run(lessons: list[Path], results: Path, cache: Path, timeout: float = TIMEOUT) -> list[Outcome]:
     """Run every snippet of ``lessons`` that is not a fragment; write the outcomes.
     ``cache`` holds the migrated template store (``checker.store``)."""
@@ -111,13 +97,14 @@ def run(lessons: list[Path], results: Path, cache: Path, timeout: float = TIMEOU
         for snippet in snippets(lesson.read_text(encoding="utf-8"))
         if not snippet.fragment
     ]
-    from checker.preload import MLFLOW_ON_FIRST_USE, first_uses, import_quietly
+    from checker.preload import MLFLOW_ON_FIRST_USE, first_uses, import_quietly, imported_by
     from checker.store import template_db
 
     # Loaded once, before the forks. litellm (5-6 s): MLflow imports it to evaluate
     # and to price every LLM span. The snippets' own libraries are not: a library may
     # read its settings at import (DSPy its cache folder), which a snippet may set first.
-    libraries = first_uses(imported_by([snippet for _, snippet in runnable]))
+    imports = [name for _, snippet in runnable for name in imported_by(snippet.code, nested=False)]
+    libraries = first_uses(list(dict.fromkeys(imports)))
     import_quietly([*MLFLOW_ON_FIRST_USE, "litellm", *libraries])
     template = template_db(cache)
     outcomes = run_at_once(runnable, template, timeout)

@@ -40,13 +40,12 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from checker.manifest import Exercise, KataPaths
-from checker.preload import MLFLOW_ON_FIRST_USE, first_uses, import_quietly
+from checker.preload import MLFLOW_ON_FIRST_USE, first_uses, import_quietly, imported_by, parse
 from checker.process import ProcessOutcome, wait_for_child
 from checker.runners import Runner, cold_run
 
@@ -70,11 +69,6 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "win32"
 
 
-# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth
-# mismatch"), and `kata check module_NN` asks from two threads.
-_PARSING = threading.Lock()
-
-
 _LITELLM_FIXTURE = re.compile(r"def \w+\([^)]*\blitellm\b")  # a test or fixture taking it
 
 
@@ -88,15 +82,9 @@ def imports_of(kata: KataPaths, exercise: Exercise) -> list[str]:
     for path in (kata.test_file(exercise), kata.solution(exercise)):
         try:
             source = path.read_text(encoding="utf-8")
-            with _PARSING:
-                tree = ast.parse(source)
-        except (OSError, SyntaxError):
+        except OSError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                modules.append(node.module)
+        modules += imported_by(source)
         if path == kata.test_file(exercise) and _LITELLM_FIXTURE.search(source):
             modules.append("litellm")  # the kit's fixture: see _import_litellm
     modules += first_uses(modules)
@@ -107,8 +95,7 @@ def conftest_plugins(root: Path) -> list[str]:
     """The plugins the kata's ``conftest.py`` names in ``pytest_plugins`` (the test kit's
     fixtures): every check loads them."""
     try:
-        with _PARSING:
-            tree = ast.parse((root / "conftest.py").read_text(encoding="utf-8"))
+        tree = parse((root / "conftest.py").read_text(encoding="utf-8"))
     except (OSError, SyntaxError):
         return []
     for node in tree.body:

@@ -212,7 +212,7 @@ def test_http_clients_share_the_default_ssl_context_and_keep_their_own_settings(
 
     def ssl_context(**settings):
         with httpx.Client(**settings) as client:
-            return client._transport._pool._ssl_context
+            return client._transport._pool._ssl_context  # type: ignore[attr-defined]
 
     first, second = ssl_context(), ssl_context()
     unverified = ssl_context(verify=False)

@@ -3,7 +3,8 @@ several at once, outcomes in the lesson's order."""
 
 import pytest
 
-from checker.snippets import NOT_A_LEARNERS, imported_by, run_at_once, snippets
+from checker.preload import imported_by
+from checker.snippets import NOT_A_LEARNERS, run_at_once, snippets
 
 FENCE = "`" * 3
 
@@ -109,4 +110,5 @@ def test_the_runner_knows_which_libraries_the_snippets_import():
         "this is not python (",
     )
 
-    assert imported_by(snippets(lesson)) == ["mlflow", "json", "sklearn.linear_model", "os.path"]
+    found = [name for s in snippets(lesson) for name in imported_by(s.code, nested=False)]
+    assert found == ["mlflow", "json", "sklearn.linear_model", "os.path"]
