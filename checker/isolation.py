@@ -114,7 +114,7 @@ def apply_test_env() -> None:
         os.environ["TIKTOKEN_CACHE_DIR"] = cache
 
 
-# litellm comes with dspy. Importing it takes 5-6 s, and MLflow imports it whenever
+# litellm comes with dspy. Importing it takes about 4 s, and MLflow imports it whenever
 # it can: at `import mlflow.genai.evaluation` and to price every LLM span. A test
 # that is not about DSPy sees MLflow as it is without dspy installed (the kit's
 # price table then decides costs); a DSPy test asks for litellm with the kit's

@@ -100,11 +100,12 @@ def run(lessons: list[Path], results: Path, cache: Path, timeout: float = TIMEOU
     from checker.preload import MLFLOW_ON_FIRST_USE, first_uses, import_quietly, imported_by
     from checker.store import template_db
 
-    # Loaded once, before the forks. litellm (5-6 s): MLflow imports it to evaluate
+    # Loaded once, before the forks. litellm (about 4 s): MLflow imports it to evaluate
     # and to price every LLM span. The snippets' own libraries are not: a library may
     # read its settings at import (DSPy its cache folder), which a snippet may set first.
-    imports = [name for _, snippet in runnable for name in imported_by(snippet.code, nested=False)]
-    libraries = first_uses(list(dict.fromkeys(imports)))
+    libraries = first_uses(
+        [name for _, snippet in runnable for name in imported_by(snippet.code, nested=False)]
+    )
     import_quietly([*MLFLOW_ON_FIRST_USE, "litellm", *libraries])
     template = template_db(cache)
     outcomes = run_at_once(runnable, template, timeout)

@@ -283,7 +283,7 @@ def _import_one(name: str) -> None:
 def _import_litellm() -> None:
     """litellm is hidden from tests (``checker.isolation.hide_litellm``): import it here,
     hidden again, so that a check whose tests take the ``litellm`` fixture finds it
-    loaded instead of importing it for 5-6 s."""
+    loaded instead of importing it for about 4 s."""
     from checker import isolation
 
     isolation.allow_litellm()

@@ -39,10 +39,15 @@ NUMBER_WORDS = {
 }  # fmt: skip
 
 
+def selected_modules(config) -> list[str]:
+    """The modules this run checks: ``--kata-modules``, or all of them."""
+    chosen = config.getoption("kata_modules")
+    return [m.id for m in MANIFEST.modules if not chosen or m.id in chosen.split(",")]
+
+
 def pytest_generate_tests(metafunc):
     """``stub``, ``exercise_id`` and ``module`` range over the selected modules."""
-    chosen = metafunc.config.getoption("kata_modules")
-    modules = [m.id for m in MANIFEST.modules if not chosen or m.id in chosen.split(",")]
+    modules = selected_modules(metafunc.config)
     if "stub" in metafunc.fixturenames:
         stubs = sorted(p for m in modules for p in (KATA.exercises / m).glob("ex*.py"))
         metafunc.parametrize("stub", stubs, ids=[f"{p.parent.name}/{p.stem}" for p in stubs])
@@ -60,7 +65,6 @@ def pytest_generate_tests(metafunc):
         ]
         # The lessons' snippets run together, once (one import of MLflow for all):
         # keep them on one xdist worker.
-        _LESSONS[:] = modules
         params = [
             pytest.param((m, line), id=f"{m}:line{line}", marks=pytest.mark.xdist_group("lessons"))
             for m, line in found
@@ -162,16 +166,15 @@ def test_a_lesson_that_counts_its_exercises_counts_right(module):
         )
 
 
-_LESSONS: list[str] = []  # the modules whose lessons' snippets this run checks
 _SNIPPET_RUNS: dict[str, dict[int, dict]] = {}  # module -> snippet line -> outcome
 _RUNNER_OUTPUT: list[str] = []  # what the runner printed (why a snippet never ran)
 
 
-def _snippet_outcomes(module: str, folder: Path) -> dict[int, dict]:
-    """Every snippet of the selected lessons, run once (in one process, a fork each)."""
+def _snippet_outcomes(module: str, folder: Path, modules: list[str]) -> dict[int, dict]:
+    """Every snippet of the lessons of ``modules``, run once (in one process, a fork each)."""
     if not _SNIPPET_RUNS:
         results = folder / "snippets.json"
-        lessons = {str(KATA.exercises / m / "README.md"): m for m in _LESSONS or [module]}
+        lessons = {str(KATA.exercises / m / "README.md"): m for m in modules}
         cache = KATA.state / "cache"
         command = [sys.executable, "-m", "checker.snippets", str(results), str(cache), *lessons]
         env = {**os.environ, "PYTHONPATH": str(KATA.root)}
@@ -185,10 +188,12 @@ def _snippet_outcomes(module: str, folder: Path) -> dict[int, dict]:
     return _SNIPPET_RUNS.get(module, {})
 
 
-def test_the_lesson_snippet_runs_as_written_in_an_empty_folder(snippet, fake_llm_env, tmp_path):
+def test_the_lesson_snippet_runs_as_written_in_an_empty_folder(
+    snippet, fake_llm_env, tmp_path, pytestconfig
+):
     module, line = snippet
     fake_llm_env.responder = judge_or_echo  # judges get "yes", anything else an echo
-    outcome = _snippet_outcomes(module, tmp_path).get(line)
+    outcome = _snippet_outcomes(module, tmp_path, selected_modules(pytestconfig)).get(line)
     assert outcome is not None, (
         f"exercises/{module}/README.md line {line}: the snippet never ran; the runner printed:\n"
         + "".join(_RUNNER_OUTPUT)

@@ -221,3 +221,27 @@ def test_http_clients_share_the_default_ssl_context_and_keep_their_own_settings(
     assert unverified is not first and not unverified.check_hostname, (
         "a client with verify=False got the shared default context"
     )
+
+
+def test_a_client_trusting_other_certificates_gets_a_context_of_its_own(monkeypatch):
+    import certifi
+    import httpx
+
+    from checker.isolation import share_the_default_ssl_context
+
+    share_the_default_ssl_context()
+
+    def ssl_context():
+        with httpx.Client() as client:
+            return client._transport._pool._ssl_context  # type: ignore[attr-defined]
+
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    default = ssl_context()
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    with_a_cert_file = ssl_context()
+
+    assert with_a_cert_file is not default, (
+        "a client told to trust $SSL_CERT_FILE got the context built without it"
+    )
+    assert with_a_cert_file is ssl_context(), "two clients with the same $SSL_CERT_FILE differ"

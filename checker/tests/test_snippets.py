@@ -3,7 +3,6 @@ several at once, outcomes in the lesson's order."""
 
 import pytest
 
-from checker.preload import imported_by
 from checker.snippets import NOT_A_LEARNERS, run_at_once, snippets
 
 FENCE = "`" * 3
@@ -101,14 +100,3 @@ def test_the_snippets_of_several_lessons_run_in_one_go_each_outcome_naming_its_l
         (str(second), "second"),
         (str(second), "second again"),
     ]
-
-
-def test_the_runner_knows_which_libraries_the_snippets_import():
-    lesson = _lesson(
-        "import mlflow, json\nfrom sklearn.linear_model import Ridge",
-        "from . import local\nimport os.path\ndef f():\n    import hidden",
-        "this is not python (",
-    )
-
-    found = [name for s in snippets(lesson) for name in imported_by(s.code, nested=False)]
-    assert found == ["mlflow", "json", "sklearn.linear_model", "os.path"]
